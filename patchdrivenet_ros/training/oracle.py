@@ -1,0 +1,45 @@
+# Copyright 2026 The patchdrivenet_ros Authors
+# SPDX-License-Identifier: Apache-2.0
+"""Oracle patch priorities: where full-resolution detail would change the answer."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F  # noqa: N812
+
+from patchdrivenet_ros.classes import IGNORE_INDEX
+from patchdrivenet_ros.training.losses import boundary_weights
+
+
+def oracle_pixel_map(
+    coarse_logits: torch.Tensor, labels: torch.Tensor, thin_ids: tuple[int, ...]
+) -> torch.Tensor:
+    """Return a (B, H, W) map in [0, 1] of pixels worth refining.
+
+    A pixel counts where the low-resolution prediction is wrong, where it lies on a class
+    boundary, or where it belongs to a thin/small class. coarse_logits (B, C, h, w); labels
+    (B, H, W) long.
+    """
+    size = labels.shape[-2:]
+    upsampled = F.interpolate(coarse_logits.detach(), size=size, mode='bilinear',
+                              align_corners=False)
+    wrong = (upsampled.argmax(1) != labels) & (labels != IGNORE_INDEX)  # (B, H, W)
+    boundary = boundary_weights(labels, 1.0) > 1.0
+    thin = torch.zeros_like(wrong)
+    for class_id in thin_ids:
+        thin |= labels == class_id
+    score = wrong.float() + 0.5 * boundary.float() + 0.5 * thin.float()
+    return score.clamp(max=1.0)
+
+
+def oracle_candidate_scores(pixel_map: torch.Tensor, boxes: torch.Tensor) -> torch.Tensor:
+    """Mean of pixel_map (B, H, W) over each candidate box (N, 4) xyxy -> (B, N) in [0, 1].
+
+    Scores are rescaled per frame so the best candidate gets 1 (a ranking target).
+    """
+    integral = F.pad(pixel_map.cumsum(1).cumsum(2), (1, 0, 1, 0))  # (B, H+1, W+1)
+    x1, y1, x2, y2 = boxes.long().unbind(1)
+    total = integral[:, y2, x2] - integral[:, y1, x2] - integral[:, y2, x1] + integral[:, y1, x1]
+    area = ((x2 - x1) * (y2 - y1)).clamp(min=1).to(pixel_map.dtype)
+    mean = total / area  # (B, N)
+    return mean / mean.amax(1, keepdim=True).clamp(min=1e-6)
