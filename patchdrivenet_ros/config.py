@@ -77,10 +77,11 @@ def _coerce(name: str, value: Any, hint: Any) -> Any:
     """Coerce ``value`` to the annotated type ``hint`` or raise ConfigError."""
     origin = typing.get_origin(hint)
     if dataclasses.is_dataclass(hint):
-        if isinstance(value, hint):
+        nested = typing.cast(type[Validated], hint)
+        if isinstance(value, nested):
             return value
         if isinstance(value, Mapping):
-            return config_from_mapping(hint, value, prefix=f'{name}.')
+            return config_from_mapping(nested, value, prefix=f'{name}.')
         raise ConfigError(name, f'expected a mapping, got {type(value).__name__}')
     if origin is tuple:
         item_hint = typing.get_args(hint)[0]
@@ -286,9 +287,18 @@ class TrainConfig(Validated):
     )
     frame_width: int = setting(624, 'Training frame width.', minimum=64, maximum=4096)
     frame_height: int = setting(192, 'Training frame height.', minimum=64, maximum=4096)
-    clip_length: int = setting(2, 'Consecutive frames per training clip.', minimum=1, maximum=64)
+    drive_length: int = setting(
+        48, 'Frames of each synthetic training drive.', minimum=1, maximum=100_000
+    )
+    frame_stride: int = setting(
+        3, 'Frames a batch slot advances along its drive per step.', minimum=1, maximum=1000
+    )
+    oracle_choice_fraction: float = setting(
+        0.5, 'Share of steps whose patches are chosen by the oracle instead of the model.',
+        minimum=0.0, maximum=1.0,
+    )
     steps: int = setting(2000, 'Optimizer steps.', minimum=1, maximum=10_000_000)
-    batch_size: int = setting(4, 'Clips per step.', minimum=1, maximum=1024)
+    batch_size: int = setting(4, 'Frames per step.', minimum=1, maximum=1024)
     learning_rate: float = setting(2e-3, 'AdamW peak learning rate.', minimum=1e-7, maximum=1.0)
     weight_decay: float = setting(1e-4, 'AdamW weight decay.', minimum=0.0, maximum=1.0)
     warmup_steps: int = setting(50, 'Linear warm-up before cosine annealing.', minimum=0)
@@ -304,7 +314,7 @@ class TrainConfig(Validated):
     boundary_weight: float = setting(1.0, 'Extra cross-entropy weight on boundaries.',
                                      minimum=0.0)
     freeze_global_steps: int = setting(0, 'Steps with the global stream frozen.', minimum=0)
-    adverse_fraction: float = setting(0.3, 'Share of clips with adverse conditions.',
+    adverse_fraction: float = setting(0.3, 'Share of drives with adverse conditions.',
                                       minimum=0.0, maximum=1.0)
     amp: bool = setting(True, 'Mixed precision on CUDA (ignored on CPU).')
     device: str = setting('auto', 'Torch device: auto, cpu, cuda or cuda:N.')

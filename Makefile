@@ -1,0 +1,44 @@
+# Copyright 2026 The patchdrivenet_ros Authors
+# SPDX-License-Identifier: Apache-2.0
+#
+# Entry points for people and CI. Every target that runs code sets the environment up first
+# (scripts/setup.sh: quick when nothing changed) and runs inside .ws/env.sh.
+#   make setup   .venv + colcon workspace .ws (+ vision_msgs where missing) + .ws/env.sh
+#   make test    linters (ruff, mypy) and the whole pytest suite, ROS tests included
+#   make lint    only the linters
+#   make demo    the main job on a bundled sample          ARGS='...' passes options
+#   make bench   the benchmarks                            ARGS='...' passes options
+#   make clean   remove the workspace and caches; `make distclean` also removes .venv
+
+SHELL := /bin/bash
+ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+IN_ENV := cd $(ROOT) && . .ws/env.sh &&
+
+.PHONY: setup test lint demo bench clean distclean help
+
+help:
+	@sed -n 's/^#   //p' $(ROOT)/Makefile
+
+setup:
+	@bash $(ROOT)/scripts/setup.sh
+
+test: setup
+	@bash $(ROOT)/scripts/test.sh $(ARGS)
+
+lint: setup
+	@bash $(ROOT)/scripts/test.sh --lint-only
+
+demo: setup
+	@$(IN_ENV) patchdrivenet-demo $(ARGS)
+
+bench: setup
+	@$(IN_ENV) patchdrivenet-benchmark $(ARGS)
+
+clean:
+	rm -rf $(ROOT)/.ws $(ROOT)/build $(ROOT)/install $(ROOT)/log \
+		$(ROOT)/.mypy_cache $(ROOT)/.ruff_cache $(ROOT)/.pytest_cache
+	find $(ROOT) -path $(ROOT)/.venv -prune -o -name __pycache__ -type d -prune \
+		-exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(ROOT)/.venv

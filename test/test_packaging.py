@@ -1,0 +1,149 @@
+# Copyright 2026 The patchdrivenet_ros Authors
+# SPDX-License-Identifier: Apache-2.0
+"""Packaging sanity: setup.py entry points and data files, setup.cfg, package.xml."""
+
+from __future__ import annotations
+
+import ast
+import configparser
+import os
+from pathlib import Path
+import runpy
+from typing import Any
+from unittest import mock
+import xml.etree.ElementTree as ElementTree
+
+import pytest
+from setuptools import find_packages
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = 'patchdrivenet_ros'
+CONSOLE_SCRIPTS = {
+    'perception_node': 'patchdrivenet_ros.ros.node:main',
+    'patchdrivenet-train': 'patchdrivenet_ros.tools.train:main',
+    'patchdrivenet-evaluate': 'patchdrivenet_ros.tools.evaluate:main',
+    'patchdrivenet-benchmark': 'patchdrivenet_ros.tools.benchmark:main',
+    'patchdrivenet-synth': 'patchdrivenet_ros.tools.synth:main',
+    'patchdrivenet-demo': 'patchdrivenet_ros.tools.demo:main',
+}
+RUN_DEPENDS = {
+    'rclpy', 'sensor_msgs', 'std_msgs', 'vision_msgs', 'cv_bridge', 'message_filters',
+    'diagnostic_msgs', 'python3-numpy', 'python3-opencv',
+}
+TEST_DEPENDS = {
+    'ament_copyright', 'ament_flake8', 'ament_pep257', 'ament_xmllint', 'python3-pytest',
+    'launch_testing', 'launch_testing_ros',
+}
+
+
+def setup_arguments() -> dict[str, Any]:
+    """Run setup.py with setup() replaced, returning the arguments it would build with."""
+    captured: dict[str, Any] = {}
+    cwd = os.getcwd()
+    os.chdir(ROOT)  # setup.py globs relative to its folder, as colcon runs it
+    try:
+        with mock.patch('setuptools.setup', lambda **kwargs: captured.update(kwargs)):
+            runpy.run_path(str(ROOT / 'setup.py'), run_name='__main__')
+    finally:
+        os.chdir(cwd)
+    return captured
+
+
+def manifest() -> ElementTree.Element:
+    return ElementTree.parse(ROOT / 'package.xml').getroot()
+
+
+def test_console_scripts() -> None:
+    lines = setup_arguments()['entry_points']['console_scripts']
+    declared = {n.strip(): t.strip() for n, t in (line.split('=') for line in lines)}
+    assert declared == CONSOLE_SCRIPTS
+
+
+@pytest.mark.parametrize('script', sorted(CONSOLE_SCRIPTS))
+def test_console_script_targets_define_main(script: str) -> None:
+    module, function = CONSOLE_SCRIPTS[script].split(':')
+    path = ROOT / (module.replace('.', '/') + '.py')
+    if not path.is_file():
+        pytest.skip(f'{module} is not written yet')
+    tree = ast.parse(path.read_text(encoding='utf-8'))
+    functions = {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
+    assert function in functions, f'{path.relative_to(ROOT)} has no top-level {function}()'
+
+
+def test_setup_names_match_the_manifest() -> None:
+    root = manifest()
+    arguments = setup_arguments()
+    assert arguments['name'] == root.findtext('name') == PACKAGE
+    assert arguments['version'] == root.findtext('version')
+    assert arguments['license'] == root.findtext('license') == 'Apache-2.0'
+
+
+def test_packages_are_found_and_complete() -> None:
+    packages = set(find_packages(where=str(ROOT), exclude=['test', 'test.*']))
+    assert PACKAGE in packages
+    assert not any(name.startswith('test') for name in packages)
+    for folder in (ROOT / PACKAGE).rglob('*.py'):
+        package = '.'.join(folder.parent.relative_to(ROOT).parts)
+        assert package in packages, f'{folder.parent} has modules but no __init__.py'
+
+
+def test_data_files() -> None:
+    arguments = setup_arguments()
+    installed = {source: folder for folder, sources in arguments['data_files']
+                 for source in sources}
+    for source, folder in installed.items():
+        assert (ROOT / source).is_file(), source
+        assert folder.startswith('share/'), folder
+    assert installed[f'resource/{PACKAGE}'] == 'share/ament_index/resource_index/packages'
+    assert (ROOT / 'resource' / PACKAGE).read_text(encoding='utf-8') == ''
+    assert installed['package.xml'] == f'share/{PACKAGE}'
+    # Nothing shipped in launch/, config/ or weights/ is left out of the install.
+    for folder in ('launch', 'config', 'weights'):
+        for path in (ROOT / folder).rglob('*'):
+            if path.is_file() and path.name != '.gitkeep':
+                source = path.relative_to(ROOT)
+                expected = f'share/{PACKAGE}/{source.parent.as_posix()}'
+                assert installed.get(source.as_posix()) == expected, source
+    assert arguments['package_data'] == {PACKAGE: ['weights/*.safetensors', 'weights/*.json']}
+
+
+def test_setup_cfg_puts_scripts_where_ros2_run_looks() -> None:
+    parser = configparser.ConfigParser()
+    parser.read(ROOT / 'setup.cfg')
+    assert parser['develop']['script_dir'] == f'$base/lib/{PACKAGE}'
+    assert parser['install']['install_scripts'] == f'$base/lib/{PACKAGE}'
+
+
+def test_manifest_is_ament_python_with_the_dependencies() -> None:
+    root = manifest()
+    assert root.get('format') == '3'
+    assert root.findtext('export/build_type') == 'ament_python'
+    assert {e.text for e in root.iter('exec_depend')} | {e.text for e in root.iter('depend')} \
+        >= RUN_DEPENDS
+    assert {e.text for e in root.iter('test_depend')} >= TEST_DEPENDS
+    assert '@' in (root.find('maintainer').get('email') or '')  # type: ignore[union-attr]
+
+
+def test_interface_package_is_hidden_from_colcon() -> None:
+    interfaces = ROOT / 'interfaces' / 'vision_msgs'
+    assert (interfaces / 'COLCON_IGNORE').is_file()
+    root = ElementTree.parse(interfaces / 'package.xml').getroot()
+    assert root.findtext('name') == 'vision_msgs'
+    assert root.findtext('version', '').startswith('4.')
+    assert root.findtext('export/build_type') == 'ament_cmake'
+    assert root.findtext('member_of_group') == 'rosidl_interface_packages'
+
+
+def test_workspace_install_layout() -> None:
+    index = pytest.importorskip('ament_index_python.packages')
+    try:
+        prefix = Path(index.get_package_prefix(PACKAGE))
+    except index.PackageNotFoundError:
+        pytest.skip(f'{PACKAGE} is not installed in the sourced workspace')
+    for script in CONSOLE_SCRIPTS:
+        assert (prefix / 'lib' / PACKAGE / script).is_file(), script
+    share = prefix / 'share' / PACKAGE
+    assert (share / 'package.xml').is_file()
+    installed = {p.name for p in (share / 'launch').glob('*.launch.py')} if (
+        share / 'launch').is_dir() else set()
+    assert installed == {p.name for p in (ROOT / 'launch').glob('*.launch.py')}
