@@ -285,8 +285,16 @@ class TrainConfig(Validated):
     data_seeds: tuple[int, ...] = setting(
         tuple(range(1000, 1064)), 'Synthetic scene seeds used for training.', minimum=0
     )
-    frame_width: int = setting(624, 'Training frame width.', minimum=64, maximum=4096)
-    frame_height: int = setting(192, 'Training frame height.', minimum=64, maximum=4096)
+    frame_width: int = setting(1242, 'Rendered frame width (the camera).', minimum=64,
+                               maximum=4096)
+    frame_height: int = setting(375, 'Rendered frame height (the camera).', minimum=64,
+                                maximum=4096)
+    crop_width: int = setting(
+        624, "Width of the random crop trained on; pixel scale stays the camera's.",
+        minimum=64, maximum=4096,
+    )
+    crop_height: int = setting(192, 'Height of the random crop trained on.', minimum=64,
+                               maximum=4096)
     drive_length: int = setting(
         48, 'Frames of each synthetic training drive.', minimum=1, maximum=100_000
     )
@@ -304,9 +312,10 @@ class TrainConfig(Validated):
     warmup_steps: int = setting(50, 'Linear warm-up before cosine annealing.', minimum=0)
     global_scale: float = setting(0.25, 'Global stream scale while training.', minimum=0.05,
                                   maximum=1.0)
-    patch_sizes: tuple[int, ...] = setting((32, 64, 128), 'Patch sizes while training.',
+    patch_sizes: tuple[int, ...] = setting((64, 128, 256), 'Patch sizes while training.',
                                            minimum=16, maximum=2048)
-    patch_budget: int = setting(8, 'Patch budget while training.', minimum=0, maximum=4096)
+    patch_budget: int = setting(6, 'Patch budget per crop while training.', minimum=0,
+                                maximum=4096)
     sparsity_weight: float = setting(1e-3, 'Lambda of the patch-weight sparsity term.',
                                      minimum=0.0)
     priority_weight: float = setting(1.0, 'Weight of the oracle priority loss.', minimum=0.0)
@@ -326,6 +335,8 @@ class TrainConfig(Validated):
             raise ConfigError('patch_sizes', 'sizes must be unique, ascending and non-empty')
         if not _DEVICE_PATTERN.match(self.device):
             raise ConfigError('device', f'{self.device!r} is not auto, cpu, cuda or cuda:N')
+        if self.crop_width > self.frame_width or self.crop_height > self.frame_height:
+            raise ConfigError('crop_width', 'the crop must fit inside the rendered frame')
         if self.warmup_steps >= self.steps:
             raise ConfigError('warmup_steps', f'must be below steps ({self.steps})')
 

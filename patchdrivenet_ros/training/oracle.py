@@ -11,24 +11,43 @@ from patchdrivenet_ros.classes import IGNORE_INDEX
 from patchdrivenet_ros.training.losses import boundary_weights
 
 
+def prediction_errors(coarse_logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Return (B, H, W) bool: labelled pixels the low-resolution prediction gets wrong."""
+    upsampled = F.interpolate(coarse_logits.detach(), size=labels.shape[-2:], mode='bilinear',
+                              align_corners=False)
+    return (upsampled.argmax(1) != labels) & (labels != IGNORE_INDEX)
+
+
+def resolution_errors(labels: torch.Tensor, scale: float) -> torch.Tensor:
+    """Return (B, H, W) bool: pixels whose label a view at ``scale`` cannot represent.
+
+    A low-resolution cell (1 / scale input pixels a side) holding more than one label cannot
+    be right everywhere; its labelled pixels are marked. Needs no prediction, so it can choose
+    patches before the forward pass.
+    """
+    height, width = labels.shape[-2:]
+    block = max(1, round(1.0 / scale))
+    as_float = labels.unsqueeze(1).float()  # (B, 1, H, W)
+    high = F.max_pool2d(as_float, block, ceil_mode=True)
+    low = -F.max_pool2d(-as_float, block, ceil_mode=True)
+    mixed = (high != low).float()  # (B, 1, ceil(H / block), ceil(W / block))
+    back = F.interpolate(mixed, scale_factor=block, mode='nearest')[:, 0, :height, :width]
+    return back.bool() & (labels != IGNORE_INDEX)
+
+
 def oracle_pixel_map(
-    coarse_logits: torch.Tensor, labels: torch.Tensor, thin_ids: tuple[int, ...]
+    errors: torch.Tensor, labels: torch.Tensor, thin_ids: tuple[int, ...]
 ) -> torch.Tensor:
     """Return a (B, H, W) map in [0, 1] of pixels worth refining.
 
-    A pixel counts where the low-resolution prediction is wrong, where it lies on a class
-    boundary, or where it belongs to a thin/small class. coarse_logits (B, C, h, w); labels
-    (B, H, W) long.
+    A pixel counts fully where errors (B, H, W) bool is set, and half where it lies on a class
+    boundary or belongs to a thin/small class; labels (B, H, W) long.
     """
-    size = labels.shape[-2:]
-    upsampled = F.interpolate(coarse_logits.detach(), size=size, mode='bilinear',
-                              align_corners=False)
-    wrong = (upsampled.argmax(1) != labels) & (labels != IGNORE_INDEX)  # (B, H, W)
     boundary = boundary_weights(labels, 1.0) > 1.0
-    thin = torch.zeros_like(wrong)
+    thin = torch.zeros_like(errors)
     for class_id in thin_ids:
         thin |= labels == class_id
-    score = wrong.float() + 0.5 * boundary.float() + 0.5 * thin.float()
+    score = errors.float() + 0.5 * boundary.float() + 0.5 * thin.float()
     return score.clamp(max=1.0)
 
 

@@ -1,6 +1,6 @@
 # Copyright 2026 The patchdrivenet_ros Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Detection training targets: centre heatmaps, box sizes and centre offsets at one stride."""
+"""Detection training targets on a detection map's cell grid (see model/outputs.py)."""
 
 from __future__ import annotations
 
@@ -11,12 +11,12 @@ import numpy as np
 
 @dataclass(frozen=True)
 class DetectionTargets:
-    """Targets for one frame at a detection-map resolution (h, w)."""
+    """Targets for one map of (h, w) cells."""
 
-    heatmap: np.ndarray  # (D, h, w) float32, 1 at centres, Gaussian around them
-    size: np.ndarray  # (2, h, w) float32 box (width, height) in input pixels at centres
-    offset: np.ndarray  # (2, h, w) float32 sub-cell centre offset in cells at centres
-    mask: np.ndarray  # (1, h, w) float32, 1 where size/offset are supervised
+    heat: np.ndarray  # (D, h, w) float32, 1 at centre cells, Gaussian around them
+    size: np.ndarray  # (2, h, w) float32 log((w, h) / cell) at centre cells
+    offset: np.ndarray  # (2, h, w) float32 centre position inside its cell, in [0, 1)
+    mask: np.ndarray  # (1, h, w) float32, 1 at centre cells
 
 
 def gaussian_radius(width: float, height: float, min_overlap: float = 0.7) -> float:
@@ -38,32 +38,39 @@ def detection_targets(
     boxes: np.ndarray,
     channels: np.ndarray,
     num_channels: int,
-    map_size: tuple[int, int],
-    stride: float,
+    cells: tuple[int, int],
+    origin: tuple[float, float],
+    cell: tuple[float, float],
 ) -> DetectionTargets:
-    """Build targets for boxes (N, 4) xyxy input px with head channels (N,) on a (h, w) map."""
-    height, width = map_size
-    heatmap = np.zeros((num_channels, height, width), np.float32)
+    """Render targets of boxes (N, 4) xyxy input px, head channels (N,), on a grid.
+
+    The grid has cells (h, w); cell (i, j) covers input pixels origin + (j, i) * cell to
+    origin + (j + 1, i + 1) * cell. Only boxes whose centre lies on the grid get a centre.
+    """
+    height, width = cells
+    heat = np.zeros((num_channels, height, width), np.float32)
     size = np.zeros((2, height, width), np.float32)
     offset = np.zeros((2, height, width), np.float32)
     mask = np.zeros((1, height, width), np.float32)
+    if len(boxes) == 0:
+        return DetectionTargets(heat, size, offset, mask)
     ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
-    # Draw large boxes first so a small object's centre keeps its own size target.
-    order = np.argsort(-(boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1]))
-    for index in order:
-        x1, y1, x2, y2 = boxes[index] / stride
+    grid_boxes = (boxes - np.array(origin * 2, np.float32)) / np.array(cell * 2, np.float32)
+    # Large boxes first, so a small object's centre keeps its own size target.
+    areas = (grid_boxes[:, 2] - grid_boxes[:, 0]) * (grid_boxes[:, 3] - grid_boxes[:, 1])
+    for index in np.argsort(-areas, kind='stable'):
+        x1, y1, x2, y2 = grid_boxes[index]
         box_w, box_h = x2 - x1, y2 - y1
-        if box_w <= 0 or box_h <= 0:
-            continue
         centre_x, centre_y = (x1 + x2) / 2, (y1 + y2) / 2
-        cell_x = int(min(max(centre_x, 0), width - 1))
-        cell_y = int(min(max(centre_y, 0), height - 1))
-        sigma = max(gaussian_radius(box_w, box_h), 0.0) / 3 + 0.5
+        if box_w <= 0 or box_h <= 0 or not (0 <= centre_x < width and 0 <= centre_y < height):
+            continue
+        cell_x, cell_y = int(centre_x), int(centre_y)
+        sigma = gaussian_radius(box_w, box_h) / 3 + 0.5
         blob = np.exp(-((xs - cell_x) ** 2 + (ys - cell_y) ** 2) / (2 * sigma**2))
         channel = int(channels[index])
-        np.maximum(heatmap[channel], blob, out=heatmap[channel])
-        heatmap[channel, cell_y, cell_x] = 1.0
-        size[:, cell_y, cell_x] = (box_w * stride, box_h * stride)
+        np.maximum(heat[channel], blob, out=heat[channel])
+        heat[channel, cell_y, cell_x] = 1.0
+        size[:, cell_y, cell_x] = np.log((box_w, box_h))
         offset[:, cell_y, cell_x] = (centre_x - cell_x, centre_y - cell_y)
         mask[0, cell_y, cell_x] = 1.0
-    return DetectionTargets(heatmap, size, offset, mask)
+    return DetectionTargets(heat, size, offset, mask)

@@ -1,0 +1,145 @@
+# Copyright 2026 The patchdrivenet_ros Authors
+# SPDX-License-Identifier: Apache-2.0
+"""The training loop: AdamW with warm-up and cosine annealing, oracle exploration, checkpoints."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+import math
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from patchdrivenet_ros.classes import thin_class_ids
+from patchdrivenet_ros.config import PerceptionConfig, TrainConfig
+from patchdrivenet_ros.engine import resolve_device
+from patchdrivenet_ros.model.baselines import run_settings
+from patchdrivenet_ros.model.candidates import candidate_grid
+from patchdrivenet_ros.model.factory import build_model
+from patchdrivenet_ros.model.patchdrivenet import PatchDriveNet
+from patchdrivenet_ros.model.weights import save_weights
+from patchdrivenet_ros.training.checkpoint import load_checkpoint, save_checkpoint
+from patchdrivenet_ros.training.data import Batch, TrainingStream
+from patchdrivenet_ros.training.objective import training_loss
+from patchdrivenet_ros.training.oracle import (
+    oracle_candidate_scores,
+    oracle_pixel_map,
+    resolution_errors,
+)
+
+GLOBAL_STREAM = ('backbone', 'neck', 'segment_head', 'detect_head')
+"""Module names frozen during the global-stream warm-up."""
+
+
+@dataclass(frozen=True)
+class StepReport:
+    """What one optimizer step did."""
+
+    step: int
+    learning_rate: float
+    losses: dict[str, float]
+
+
+def learning_rate(config: TrainConfig, step: int) -> float:
+    """Linear warm-up to the peak, then cosine annealing to zero at the last step."""
+    if step < config.warmup_steps:
+        return config.learning_rate * (step + 1) / config.warmup_steps
+    progress = (step - config.warmup_steps) / max(1, config.steps - config.warmup_steps)
+    return 0.5 * config.learning_rate * (1.0 + math.cos(math.pi * min(progress, 1.0)))
+
+
+def forward_settings(config: TrainConfig) -> tuple[float, int]:
+    """Return (global_scale, patch_budget) of the method being trained."""
+    settings = run_settings(PerceptionConfig(
+        method=config.method, global_scale=config.global_scale,
+        patch_budget=config.patch_budget, patch_sizes=config.patch_sizes,
+    ))
+    return settings.global_scale, settings.patch_budget
+
+
+class Trainer:
+    """Trains one model of a TrainConfig; resumable from its checkpoint."""
+
+    def __init__(self, config: TrainConfig, out_dir: Path) -> None:
+        self.config = config
+        self.out_dir = out_dir
+        self.device = resolve_device(config.device)
+        torch.manual_seed(config.seed)
+        self.model: PatchDriveNet = build_model(config.model).to(self.device)
+        self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=config.learning_rate,
+                                           weight_decay=config.weight_decay)
+        self.step = 0
+        self.scale, self.budget = forward_settings(config)
+        self.thin_ids = thin_class_ids()
+        self.use_amp = config.amp and self.device.type == 'cuda'
+
+    @property
+    def checkpoint_path(self) -> Path:
+        """Where the resumable checkpoint lives."""
+        return self.out_dir / 'checkpoint.safetensors'
+
+    def resume(self) -> bool:
+        """Load the checkpoint if one exists; return whether it did."""
+        if not self.checkpoint_path.is_file():
+            return False
+        self.step, saved = load_checkpoint(self.checkpoint_path, self.model, self.optimizer)
+        if saved != self.config:
+            raise ValueError(f'{self.checkpoint_path} was written with another training config')
+        return True
+
+    def _set_frozen(self, frozen: bool) -> None:
+        for name in GLOBAL_STREAM:
+            for parameter in getattr(self.model, name).parameters():
+                parameter.requires_grad_(not frozen)
+
+    def _oracle_choice(self, batch: Batch) -> torch.Tensor | None:
+        """Patches chosen by the label oracle on a seeded share of steps, else None."""
+        rng = np.random.default_rng((self.config.seed, self.step, 7))
+        if self.budget == 0 or rng.random() >= self.config.oracle_choice_fraction:
+            return None
+        height, width = batch.labels.shape[-2:]
+        grid = candidate_grid(width, height, self.config.patch_sizes)
+        errors = resolution_errors(batch.labels, self.scale)
+        scores = oracle_candidate_scores(oracle_pixel_map(errors, batch.labels, self.thin_ids),
+                                         torch.from_numpy(grid.boxes))  # (B, N)
+        chosen = PatchDriveNet.choose(scores, grid, self.budget)
+        return torch.from_numpy(chosen)
+
+    def train_step(self, batch: Batch) -> StepReport:
+        """Run one optimizer step on ``batch``."""
+        self.model.train()
+        self._set_frozen(self.step < self.config.freeze_global_steps)
+        rate = learning_rate(self.config, self.step)
+        for group in self.optimizer.param_groups:
+            group['lr'] = rate
+        images = batch.images.to(self.device, non_blocking=True)
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.use_amp):
+            output = self.model(images, patch_budget=self.budget,
+                                patch_sizes=self.config.patch_sizes, global_scale=self.scale,
+                                chosen_override=self._oracle_choice(batch), keep_coarse=True)
+            losses = training_loss(output, batch, self.config, self.thin_ids)
+        self.optimizer.zero_grad(set_to_none=True)
+        losses['total'].backward()
+        torch.nn.utils.clip_grad_norm_(self.model.parameters(), 5.0)
+        self.optimizer.step()
+        self.step += 1
+        return StepReport(self.step, rate, {k: float(v.detach()) for k, v in losses.items()})
+
+    def fit(self, on_step: Callable[[StepReport], None] | None = None) -> Path:
+        """Train to config.steps (checkpointing on the way); return the final weights path."""
+        stream = TrainingStream(self.config, start=self.step)
+        while self.step < self.config.steps:
+            report = self.train_step(next(stream))
+            if on_step is not None:
+                on_step(report)
+            if self.step % self.config.checkpoint_every == 0 or self.step == self.config.steps:
+                save_checkpoint(self.checkpoint_path, self.model, self.optimizer, self.step,
+                                self.config)
+        weights = self.out_dir / f'{self.config.method}.safetensors'
+        save_weights(self.model.cpu(), weights, metadata={
+            'method': self.config.method, 'steps': str(self.step), 'seed': str(self.config.seed),
+        })
+        self.model.to(self.device)
+        return weights
