@@ -171,6 +171,9 @@ class ModelConfig(Validated):
             raise ConfigError('classes', 'names must be unique')
         if not 1 <= len(self.classes) <= 254:
             raise ConfigError('classes', 'between 1 and 254 classes are supported')
+        if self.patch_canonical % 8:
+            raise ConfigError('patch_canonical', 'must be a multiple of 8 (the refinement '
+                              'stream halves it three times)')
         if self.token_dim % self.attention_heads:
             raise ConfigError('attention_heads', f'must divide token_dim ({self.token_dim})')
 

@@ -1,0 +1,313 @@
+# Copyright 2026 The patchdrivenet_ros Authors
+# SPDX-License-Identifier: Apache-2.0
+"""PerceptionEngine: the one runner of PatchDriveNet and its baselines (node, tools, tests).
+
+One call of ``infer`` takes the frames of several cameras (one size, one shared patch budget):
+global stream -> patch choice -> temporal reuse decision (optical flow per stream) -> one batch
+of refined patches -> fusion -> decoded masks, boxes and patch plans.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+import dataclasses
+import logging
+from pathlib import Path
+import time
+
+import numpy as np
+import torch
+
+from patchdrivenet_ros.config import ConfigError, ModelConfig, PerceptionConfig
+from patchdrivenet_ros.model.baselines import IntervalHold, RunSettings, run_settings
+from patchdrivenet_ros.model.candidates import candidate_grid
+from patchdrivenet_ros.model.decode import Detections, decode_maps
+from patchdrivenet_ros.model.factory import build_model, inference_model
+from patchdrivenet_ros.model.outputs import GlobalFeatures, PatchOutputs
+from patchdrivenet_ros.model.patchdrivenet import PatchDriveNet
+from patchdrivenet_ros.model.weights import WeightsError, default_weights_path, load_weights
+from patchdrivenet_ros.postprocess import frame_detections, frame_plan
+from patchdrivenet_ros.preprocess import check_frames, frames_to_tensor, grey_thumbnail
+from patchdrivenet_ros.result import FrameResult
+from patchdrivenet_ros.temporal.flow import FlowEstimator, patch_motion
+from patchdrivenet_ros.temporal.reuse import TemporalState, decide_reuse, reference_boxes
+
+LOGGER = logging.getLogger(__name__)
+DEFAULT_STREAM = 'default'
+PEAKS_PER_MAP = 100
+"""Most heatmap peaks decoded per detection map (a frame or a patch) before NMS."""
+MIN_FLOW_SIDE = 16
+"""Low-resolution frames smaller than this (pixels, either side) get no flow and no reuse."""
+REFINE_CHUNK_CPU = 4
+"""Patches per refinement convolution batch on the CPU (cache-friendly; GPUs take all)."""
+
+
+def resolve_device(name: str) -> torch.device:
+    """Return the torch device of a config value: auto = cuda when available, else cpu."""
+    if name == 'auto':
+        return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+    device = torch.device(name)
+    if device.type == 'cuda' and not torch.cuda.is_available():
+        raise ConfigError('device', f'{name} requested but CUDA is not available')
+    return device
+
+
+class StageTimer:
+    """Wall-clock milliseconds per stage (synchronising CUDA at each stage's end)."""
+
+    def __init__(self, device: torch.device) -> None:
+        self.device = device
+        self.times: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        """Close ``stage``: add the time since the previous lap to it."""
+        if self.device.type == 'cuda':
+            torch.cuda.synchronize(self.device)
+        now = time.perf_counter()
+        self.times[stage] = self.times.get(stage, 0.0) + (now - self._last) * 1e3
+        self._last = now
+
+
+@dataclasses.dataclass
+class _Stream:
+    """Temporal state of one camera stream and the cache capacity it was made for."""
+
+    state: TemporalState
+    capacity: int
+
+
+@dataclasses.dataclass(frozen=True)
+class _Reuse:
+    """The reuse decision of one call."""
+
+    reuse: np.ndarray  # (K,) bool, True = take the cached payload
+    boxes: np.ndarray  # (K, 4) int where each patch is written
+    states: dict[int, TemporalState]  # frame index -> its stream's state (empty: rule off)
+    payloads: list[PatchOutputs]  # cached payloads of the reused patches, in index order
+
+
+class PerceptionEngine:
+    """Run PatchDriveNet (or a baseline) on frames, with per-stream temporal patch reuse.
+
+    The engine runs its own inference copy of the model (batch norm folded); ``model`` is that
+    copy, whose ``flop_counter`` holds the counts of the last call.
+    """
+
+    def __init__(self, model: PatchDriveNet, config: PerceptionConfig,
+                 device: str | None = None) -> None:
+        self.device = resolve_device(device or config.device)
+        self.model = inference_model(model).to(self.device)
+        self.model.refine_chunk = REFINE_CHUNK_CPU if self.device.type == 'cpu' else None
+        self.model_config = model.config
+        self.config = config
+        self.weights_loaded = False
+        self._flow = FlowEstimator()
+        self._streams: dict[str, _Stream] = {}
+        self._hold = IntervalHold()
+        names = self.model_config.classes
+        self._class_ids = np.array([names.index(n) for n in self.model_config.detection_classes],
+                                   dtype=np.int64)
+        self._apply_threads(config)
+
+    @classmethod
+    def from_config(cls, config: PerceptionConfig) -> PerceptionEngine:
+        """Build an engine with config.weights, or the shipped default weights.
+
+        A missing explicit weights file raises WeightsError; missing default weights give an
+        untrained model and a loud warning (``weights_loaded`` is then False).
+        """
+        path = Path(config.weights) if config.weights else default_weights_path()
+        if path.is_file() or config.weights:
+            engine = cls(load_weights(path), config)
+            engine.weights_loaded = True
+            return engine
+        LOGGER.warning('NO WEIGHTS: %s does not exist; running an UNTRAINED model with random '
+                       'weights (outputs are meaningless). Train one or set the weights '
+                       'parameter.', path)
+        return cls(build_model(ModelConfig()), config)
+
+    def update(self, config: PerceptionConfig) -> None:
+        """Apply a new config at runtime; the temporal state resets when it must."""
+        if config.weights != self.config.weights:
+            raise ConfigError('weights', 'cannot change while running; build a new engine')
+        old = self.config
+        self.config = config
+        device = resolve_device(config.device)
+        if device != self.device:
+            self.device = device
+            self.model.to(device)
+            self.model.refine_chunk = REFINE_CHUNK_CPU if device.type == 'cpu' else None
+            self.reset()
+        elif (config.method, config.patch_sizes, config.global_scale) != (
+                old.method, old.patch_sizes, old.global_scale):
+            self.reset()
+        self._apply_threads(config)
+
+    def reset(self, stream: str | None = None) -> None:
+        """Forget the temporal state (and held results) of ``stream``, or of every stream."""
+        if stream is None:
+            self._streams.clear()
+        else:
+            self._streams.pop(stream, None)
+        self._hold.reset(stream)
+
+    @staticmethod
+    def _apply_threads(config: PerceptionConfig) -> None:
+        if config.threads > 0 and torch.get_num_threads() != config.threads:
+            torch.set_num_threads(config.threads)
+
+    def infer(self, frames: Sequence[np.ndarray], *, bgr: bool = False,
+              stamps: Sequence[float] | None = None,
+              streams: Sequence[str] | None = None) -> list[FrameResult]:
+        """Perceive frames (H, W, 3) uint8 of one size; one FrameResult per frame.
+
+        The frames share one patch budget (top-K across them). ``streams`` names the camera of
+        each frame (its temporal state; unique within a call), ``stamps`` are seconds (a jump
+        resets that stream's cache). Frames may be non-contiguous views.
+        """
+        height, width = check_frames(frames)
+        count = len(frames)
+        names = list(streams) if streams is not None else [DEFAULT_STREAM] * count
+        times: list[float | None] = list(stamps) if stamps is not None else [None] * count
+        if len(names) != count or len(times) != count:
+            raise ValueError('give one stream name and one stamp per frame')
+        if len(set(names)) != count:
+            raise ValueError('each stream may appear once per call')
+        config = self.config
+        settings = run_settings(config)
+        if config.method != 'sf_interval':
+            return self._run(frames, bgr, times, names, settings)
+        due = [self._hold.due(n, config.interval_k, t, (width, height), config.time_jump_s)
+               for n, t in zip(names, times, strict=True)]
+        run = [i for i in range(count) if due[i]]
+        computed = iter(self._run([frames[i] for i in run], bgr, [times[i] for i in run],
+                                  [names[i] for i in run], settings) if run else [])
+        results = []
+        for i in range(count):
+            if due[i]:
+                result = next(computed)
+                self._hold.store(names[i], result, times[i])
+            else:
+                result = self._hold.hold(names[i], times[i])
+            results.append(result)
+        return results
+
+    def _stream(self, name: str, capacity: int) -> TemporalState:
+        """Return the temporal state of stream ``name`` with a cache of ``capacity`` patches."""
+        stream = self._streams.get(name)
+        if stream is None or stream.capacity != capacity:
+            stream = _Stream(TemporalState(capacity), capacity)
+            self._streams[name] = stream
+        return stream.state
+
+    def _run(self, frames: Sequence[np.ndarray], bgr: bool, stamps: Sequence[float | None],
+             streams: Sequence[str], settings: RunSettings) -> list[FrameResult]:
+        """Run the model once on a batch of frames with the given settings."""
+        model, config = self.model, self.config
+        timer = StageTimer(self.device)
+        height, width = frames[0].shape[:2]
+        with torch.inference_mode():
+            images = frames_to_tensor(frames, self.device, bgr)  # (B, 3, H, W)
+            timer.lap('preprocess')
+            model.flop_counter.reset()
+            encoded = model.encode_global(images, settings.global_scale)
+            grid = candidate_grid(width, height, config.patch_sizes)
+            priority_logits = model.candidate_priorities(encoded, grid)  # (B, N)
+            chosen = model.choose(priority_logits, grid, settings.patch_budget)  # (K, 2)
+            timer.lap('global')
+            frame_of, cells = chosen[:, 0], chosen[:, 1]  # (K,) each
+            boxes = grid.boxes[cells]  # (K, 4)
+            decision = self._decide_reuse(frames, bgr, stamps, streams, settings, frame_of,
+                                          cells, boxes, len(grid))
+            timer.lap('flow')
+            patches = self._refine(images, encoded, decision, frame_of, cells, boxes)
+            timer.lap('refine')
+            global_logits, global_maps = model.decode_global(encoded, patches.mixed, frame_of)
+            masks = model.fuse_labels(global_logits, patches, frame_of, decision.boxes,
+                                      (height, width)).cpu().numpy()  # (B, H, W) uint8
+            timer.lap('fusion')
+            detections = Detections.cat([
+                decode_maps(global_maps, PEAKS_PER_MAP, config.score_threshold),
+                decode_maps(model.patch_maps(patches, frame_of, decision.boxes), PEAKS_PER_MAP,
+                            config.score_threshold),
+            ])
+            saliency = torch.sigmoid(encoded.priority[:, 0]).float().cpu().numpy()  # (B, h, w)
+            priorities = torch.sigmoid(priority_logits).float().cpu().numpy()  # (B, N)
+            flops = model.flop_counter.per_frame(len(frames), frame_of[~decision.reuse])
+            states = decision.reuse.astype(np.uint8)
+            results = []
+            for b in range(len(frames)):
+                boxes_b, scores_b, classes_b = frame_detections(
+                    detections, b, self._class_ids, (height, width), config.nms_iou,
+                    config.max_detections)
+                plan = frame_plan(np.flatnonzero(frame_of == b), decision.boxes, cells,
+                                  grid.sizes, priorities[b], states)
+                results.append(FrameResult(
+                    mask=masks[b], boxes=boxes_b, scores=scores_b, class_ids=classes_b,
+                    plan=plan, saliency=saliency[b], flops=float(flops[b])))
+            timer.lap('decode')
+        return [dataclasses.replace(r, timings_ms=dict(timer.times)) for r in results]
+
+    def _refine(self, images: torch.Tensor, encoded: GlobalFeatures, decision: _Reuse,
+                frame_of: np.ndarray, cells: np.ndarray, boxes: np.ndarray) -> PatchOutputs:
+        """Refine the patches not reused in one batch, cache them, and return all K in order."""
+        fresh, kept = np.flatnonzero(~decision.reuse), np.flatnonzero(decision.reuse)
+        cached = decision.payloads
+        extra = torch.cat([p.token for p in cached]) if cached else None
+        refined = self.model.refine_patches(images, encoded, frame_of[fresh], boxes[fresh],
+                                            extra)
+        states = decision.states
+        for k, payload in zip(fresh.tolist(), refined.rows(), strict=True):
+            state = states.get(int(frame_of[k]))
+            if state is not None:
+                state.cache.put(cells[k], boxes[k], payload, state.frame_index)
+        for k in kept.tolist():
+            states[int(frame_of[k])].cache.move(cells[k], decision.boxes[k])
+        if not cached:
+            return refined
+        order = np.argsort(np.concatenate([fresh, kept]))  # back to the order chosen
+        return PatchOutputs.cat([refined, *cached]).take(torch.from_numpy(order).to(self.device))
+
+    def _decide_reuse(self, frames: Sequence[np.ndarray], bgr: bool,
+                      stamps: Sequence[float | None], streams: Sequence[str],
+                      settings: RunSettings, frame_of: np.ndarray, cells: np.ndarray,
+                      boxes: np.ndarray, capacity: int) -> _Reuse:
+        """Advance each stream's temporal state and decide which chosen patches reuse.
+
+        With the rule off (or frames too small for optical flow) nothing is reused and the
+        streams' states are dropped.
+        """
+        reuse = np.zeros(len(cells), dtype=bool)
+        write_boxes = boxes.copy()
+        height, width = frames[0].shape[:2]
+        scale = settings.global_scale
+        if settings.reuse_rule == 'off' or min(height, width) * scale < MIN_FLOW_SIDE:
+            for name in streams:
+                self._streams.pop(name, None)
+            return _Reuse(reuse, write_boxes, {}, [])
+        config = self.config
+        states: dict[int, TemporalState] = {}
+        for b, (frame, stamp, name) in enumerate(zip(frames, stamps, streams, strict=True)):
+            state = self._stream(name, capacity)
+            states[b] = state
+            flow = state.advance(grey_thumbnail(frame, scale, bgr), stamp, (width, height),
+                                 config.time_jump_s, self._flow)
+            members = np.flatnonzero(frame_of == b)
+            where = reference_boxes(cells[members], boxes[members], state.cache)
+            motion = None if flow is None else patch_motion(flow, where, scale)
+            decision = decide_reuse(settings.reuse_rule, cells[members], boxes[members], motion,
+                                    state.cache, state.frame_index, config.motion_threshold,
+                                    config.max_reuse_age, (width, height))
+            reuse[members] = decision.reuse
+            write_boxes[members] = decision.boxes
+        payloads = []
+        for k in np.flatnonzero(reuse).tolist():
+            entry = states[int(frame_of[k])].cache.get(cells[k])
+            if entry is None:
+                raise RuntimeError(f'cell {cells[k]} was reused but is not cached')
+            payloads.append(entry.payload)
+        return _Reuse(reuse, write_boxes, states, payloads)
+
+
+__all__ = ['PerceptionEngine', 'StageTimer', 'WeightsError', 'resolve_device']

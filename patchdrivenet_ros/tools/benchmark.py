@@ -1,0 +1,164 @@
+# Copyright 2026 The patchdrivenet_ros Authors
+# SPDX-License-Identifier: Apache-2.0
+"""Cost of PatchDriveNet against its single-forward baselines, side by side, in one run.
+
+For each frame size: SF-full, SF-depth-0.5 (full resolution), PatchDriveNet at several patch
+budgets, and SF-low, each through the PerceptionEngine (temporal reuse off: every frame pays
+in full). Reports median end-to-end latency, per-stage medians and the FLOPs actually spent,
+with ratios to SF-full. Untrained weights unless --weights is given (cost does not depend on
+them).
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+import json
+from pathlib import Path
+import platform
+import statistics
+import time
+
+import cv2
+import numpy as np
+import torch
+
+from patchdrivenet_ros.config import ModelConfig, PerceptionConfig, with_changes
+from patchdrivenet_ros.engine import PerceptionEngine, resolve_device
+from patchdrivenet_ros.model import PatchDriveNet, build_model, load_weights
+from patchdrivenet_ros.model.baselines import depth_half
+
+
+@dataclass(frozen=True)
+class Row:
+    """One measured configuration."""
+
+    size: str
+    method: str
+    patch_budget: int
+    gflops: float
+    flops_ratio: float  # to SF-full at the same size
+    latency_ms: float  # median end-to-end engine latency
+    latency_ratio: float  # to SF-full at the same size
+    stages_ms: dict[str, float]  # median per stage
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """Parse WIDTHxHEIGHT."""
+    try:
+        width, height = (int(part) for part in text.lower().split('x'))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'expected WIDTHxHEIGHT, got {text!r}') from None
+    return width, height
+
+
+def synthetic_frame(width: int, height: int, seed: int = 0) -> np.ndarray:
+    """Return a smooth random (H, W, 3) uint8 texture (a stand-in camera frame)."""
+    noise = np.random.default_rng(seed).integers(0, 256, (height, width, 3), dtype=np.uint8)
+    return cv2.GaussianBlur(noise, (0, 0), 3.0)
+
+
+def measure(engine: PerceptionEngine, frame: np.ndarray, repeats: int,
+            warmup: int) -> tuple[float, float, dict[str, float]]:
+    """Return (median latency ms, FLOPs per frame, median ms per stage) of engine.infer."""
+    for _ in range(warmup):
+        engine.infer([frame])
+    latencies, stages, flops = [], [], 0.0
+    for _ in range(repeats):
+        start = time.perf_counter()
+        result = engine.infer([frame])[0]
+        latencies.append((time.perf_counter() - start) * 1e3)
+        stages.append(result.timings_ms)
+        flops = result.flops
+    names = stages[0].keys()
+    return (statistics.median(latencies), flops,
+            {name: round(statistics.median(s[name] for s in stages), 2) for name in names})
+
+
+def runs(budgets: Sequence[int]) -> list[tuple[str, str, int]]:
+    """(label, method, budget) of each configuration, SF-full first."""
+    return ([('sf_full', 'sf_full', 0), ('sf_depth_0.5', 'sf_full', 0)]
+            + [('patchdrivenet', 'patchdrivenet', budget) for budget in budgets]
+            + [('sf_low', 'sf_low', 0)])
+
+
+def benchmark(model: PatchDriveNet, half: PatchDriveNet, sizes: Sequence[tuple[int, int]],
+              budgets: Sequence[int], base: PerceptionConfig, repeats: int,
+              warmup: int) -> list[Row]:
+    """Measure every configuration at every size."""
+    rows: list[Row] = []
+    for width, height in sizes:
+        frame = synthetic_frame(width, height)
+        measured = []
+        for label, method, budget in runs(budgets):
+            config = with_changes(base, method=method, patch_budget=budget, reuse_rule='off')
+            engine = PerceptionEngine(half if label == 'sf_depth_0.5' else model, config)
+            measured.append((label, budget, *measure(engine, frame, repeats, warmup)))
+        reference_ms, reference_flops = measured[0][2], measured[0][3]
+        rows += [Row(f'{width}x{height}', label, budget, flops / 1e9, flops / reference_flops,
+                     latency, latency / reference_ms, stages)
+                 for label, budget, latency, flops, stages in measured]
+    return rows
+
+
+def table(rows: Sequence[Row]) -> str:
+    """Format rows as a fixed-width table."""
+    lines = [f'{"size":<10} {"method":<14} {"budget":>6} {"GFLOPs":>8} {"x full":>7} '
+             f'{"ms":>9} {"x full":>7}  stages (ms)']
+    for row in rows:
+        stages = ' '.join(f'{k}={v:g}' for k, v in row.stages_ms.items() if v >= 0.05)
+        lines.append(f'{row.size:<10} {row.method:<14} {row.patch_budget:>6} {row.gflops:>8.3f} '
+                     f'{row.flops_ratio:>7.3f} {row.latency_ms:>9.1f} {row.latency_ratio:>7.3f}'
+                     f'  {stages}')
+    return '\n'.join(lines)
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    """Parse the command line."""
+    parser = argparse.ArgumentParser(prog='patchdrivenet-benchmark', description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--device', default='auto', help='auto, cpu, cuda or cuda:N')
+    parser.add_argument('--repeats', type=int, default=10, help='timed frames per row')
+    parser.add_argument('--warmup', type=int, default=2, help='untimed frames per row')
+    parser.add_argument('--sizes', type=parse_size, nargs='+',
+                        default=[(1242, 375), (1600, 900)], help='frame sizes, WIDTHxHEIGHT')
+    parser.add_argument('--budgets', type=int, nargs='+', default=[4, 12, 32],
+                        help='PatchDriveNet patch budgets')
+    parser.add_argument('--global-scale', type=float, default=0.25)
+    parser.add_argument('--threads', type=int, default=0, help='torch CPU threads (0: default)')
+    parser.add_argument('--weights', type=Path, help='weights file (default: untrained)')
+    parser.add_argument('--json', type=Path, help='also write the results as JSON here')
+    args = parser.parse_args(argv)
+    if args.repeats < 1 or args.warmup < 0:
+        parser.error('--repeats must be >= 1 and --warmup >= 0')
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the benchmark and print the table (and write JSON when asked)."""
+    args = parse_args(argv)
+    device = resolve_device(args.device)
+    if args.threads > 0:
+        torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    model = load_weights(args.weights) if args.weights else build_model(ModelConfig())
+    half = build_model(depth_half(model.config))
+    base = PerceptionConfig(device=str(device), global_scale=args.global_scale,
+                            threads=args.threads)
+    rows = benchmark(model, half, args.sizes, args.budgets, base, args.repeats, args.warmup)
+    name = torch.cuda.get_device_name(device) if device.type == 'cuda' else platform.processor()
+    print(f'device {device} ({name or platform.machine()}), torch {torch.__version__}, '
+          f'{torch.get_num_threads()} threads, median of {args.repeats}')
+    print(table(rows))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        document = {'device': str(device), 'device_name': name, 'torch': torch.__version__,
+                    'threads': torch.get_num_threads(), 'repeats': args.repeats,
+                    'global_scale': args.global_scale, 'rows': [asdict(r) for r in rows]}
+        args.json.write_text(json.dumps(document, indent=2) + '\n', encoding='utf-8')
+    return 0
+
+
+if __name__ == '__main__':
+    raise SystemExit(main())

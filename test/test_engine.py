@@ -1,0 +1,154 @@
+# Copyright 2026 The patchdrivenet_ros Authors
+# SPDX-License-Identifier: Apache-2.0
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from patchdrivenet_ros.config import ModelConfig, PerceptionConfig, with_changes
+from patchdrivenet_ros.engine import PerceptionEngine
+from patchdrivenet_ros.model import PatchDriveNet, build_model
+from patchdrivenet_ros.model.candidates import candidate_grid
+from patchdrivenet_ros.result import PatchState
+
+SMALL = ModelConfig(width=8, refine_width=8, patch_canonical=32, token_dim=16, attention_heads=2)
+HEIGHT, WIDTH = 192, 320
+MARGIN = 24
+# Small frames where a budget of 100 takes every candidate (60 of 32 px, 15 of 64 px).
+REUSE = PerceptionConfig(global_scale=0.5, patch_sizes=(32, 64), patch_budget=100,
+                         motion_threshold=3.0, max_reuse_age=4, score_threshold=0.2,
+                         device='cpu')
+
+
+@pytest.fixture(scope='module')
+def model() -> PatchDriveNet:
+    torch.manual_seed(0)
+    return build_model(SMALL).eval()
+
+
+@pytest.fixture(scope='module')
+def texture() -> np.ndarray:
+    """Return a smooth random texture larger than a frame (shifted crops are translations)."""
+    noise = np.random.default_rng(0).integers(0, 256, (HEIGHT + 2 * MARGIN, WIDTH + 2 * MARGIN, 3))
+    blurred = cv2.GaussianBlur(noise.astype(np.uint8), (0, 0), 2.0)
+    return cv2.normalize(blurred, None, 0, 255, cv2.NORM_MINMAX)
+
+
+def frame(texture: np.ndarray, shift: int = 0) -> np.ndarray:
+    """Crop a view whose content moved ``shift`` px to the right (a non-contiguous view)."""
+    return texture[MARGIN:MARGIN + HEIGHT, MARGIN - shift:MARGIN - shift + WIDTH]
+
+
+def engine(model: PatchDriveNet, **changes: object) -> PerceptionEngine:
+    return PerceptionEngine(model, with_changes(REUSE, **changes))
+
+
+@pytest.mark.parametrize(('width', 'height'), [(1242, 375), (1600, 900), (333, 217)])
+def test_frame_results_have_input_shapes(model: PatchDriveNet, width: int, height: int) -> None:
+    runner = PerceptionEngine(model, PerceptionConfig(device='cpu', score_threshold=0.05))
+    image = np.random.default_rng(1).integers(0, 256, (height, width, 3), dtype=np.uint8)
+    result = runner.infer([image], bgr=True)[0]
+    assert result.mask.shape == (height, width) and result.mask.dtype == np.uint8
+    assert result.mask.max() < len(SMALL.classes)
+    assert result.boxes.shape == (len(result.scores), 4) and result.boxes.dtype == np.float32
+    assert result.class_ids.shape == result.scores.shape
+    if len(result.boxes):
+        assert set(result.class_ids.tolist()) <= {SMALL.classes.index(c)
+                                                  for c in SMALL.detection_classes}
+        assert (result.boxes[:, 2] <= width).all() and (result.boxes[:, 3] <= height).all()
+    assert result.plan.chosen == 12 and result.plan.recomputed == 12
+    assert result.saliency.ndim == 2 and 0.0 <= result.saliency.min() <= 1.0
+    assert result.flops > 0
+    assert {'preprocess', 'global', 'refine', 'fusion', 'decode'} <= set(result.timings_ms)
+
+
+def test_identical_frames_reuse_every_patch_and_equal_recomputing(
+        model: PatchDriveNet, texture: np.ndarray) -> None:
+    runner = engine(model, reuse_rule='displacement')
+    first = runner.infer([frame(texture)])[0]
+    second = runner.infer([frame(texture)])[0]
+    fresh = engine(model, reuse_rule='off').infer([frame(texture)])[0]
+    assert second.plan.chosen == len(candidate_grid(WIDTH, HEIGHT, REUSE.patch_sizes))
+    assert second.plan.reused == second.plan.chosen and first.plan.reused == 0
+    np.testing.assert_array_equal(second.mask, fresh.mask)
+    np.testing.assert_allclose(second.boxes, fresh.boxes, atol=1e-5)
+    np.testing.assert_allclose(second.scores, fresh.scores, atol=1e-5)
+    np.testing.assert_array_equal(second.class_ids, fresh.class_ids)
+    global_only = runner.model.flop_counter.totals['global']
+    assert second.flops == pytest.approx(global_only) and second.flops < 0.5 * first.flops
+
+
+@pytest.mark.parametrize('rule', ['displacement', 'compensated'])
+def test_two_pixel_shift_reuses_under_both_rules(model: PatchDriveNet, texture: np.ndarray,
+                                                 rule: str) -> None:
+    runner = engine(model, reuse_rule=rule)
+    runner.infer([frame(texture)])
+    plan = runner.infer([frame(texture, 2)])[0].plan
+    reused = plan.states == PatchState.REUSED
+    if rule == 'displacement':
+        assert reused.all()
+        return
+    interior = plan.boxes[:, 2] <= WIDTH - 2
+    assert reused[interior].all() and not reused[~interior].any()
+    grid = candidate_grid(WIDTH, HEIGHT, REUSE.patch_sizes).boxes[plan.cell_ids]
+    np.testing.assert_array_equal(plan.boxes[reused], grid[reused] + [2, 0, 2, 0])
+
+
+def test_ten_pixel_shift_recomputes_under_displacement_reuses_compensated(
+        model: PatchDriveNet, texture: np.ndarray) -> None:
+    displacement = engine(model, reuse_rule='displacement')
+    displacement.infer([frame(texture)])
+    assert displacement.infer([frame(texture, 10)])[0].plan.reused == 0
+    compensated = engine(model, reuse_rule='compensated')
+    compensated.infer([frame(texture)])
+    plan = compensated.infer([frame(texture, 10)])[0].plan
+    reused = plan.states == PatchState.REUSED
+    grid = candidate_grid(WIDTH, HEIGHT, REUSE.patch_sizes).boxes[plan.cell_ids]
+    interior = grid[:, 2] <= WIDTH - 12
+    assert reused[interior].all() and not reused[grid[:, 2] > WIDTH - 8].any()
+    np.testing.assert_array_equal(plan.boxes[reused], grid[reused] + [10, 0, 10, 0])
+
+
+def test_cache_ageing(model: PatchDriveNet, texture: np.ndarray) -> None:
+    runner = engine(model, reuse_rule='compensated', max_reuse_age=1)
+    reused = [runner.infer([frame(texture)])[0].plan.reused for _ in range(5)]
+    everything = len(candidate_grid(WIDTH, HEIGHT, REUSE.patch_sizes))
+    assert reused == [0, everything, 0, everything, 0]
+    never = engine(model, reuse_rule='compensated', max_reuse_age=0)
+    assert [never.infer([frame(texture)])[0].plan.reused for _ in range(3)] == [0, 0, 0]
+
+
+def test_cache_resets_on_size_change_time_jump_and_request(model: PatchDriveNet,
+                                                           texture: np.ndarray) -> None:
+    runner = engine(model, reuse_rule='displacement', time_jump_s=1.0)
+    image = frame(texture)
+    def reused(picture: np.ndarray, stamp: float) -> int:
+        return runner.infer([picture], stamps=[stamp])[0].plan.reused
+    assert reused(image, 0.0) == 0 and reused(image, 0.1) > 0
+    assert reused(image[:, :256], 0.2) == 0 and reused(image[:, :256], 0.3) > 0
+    assert reused(image, 0.4) == 0 and reused(image, 0.5) > 0
+    assert reused(image, 2.0) == 0 and reused(image, 2.1) > 0
+    assert reused(image, 1.9) == 0 and reused(image, 2.0) > 0
+    runner.reset()
+    assert reused(image, 2.1) == 0
+
+
+def test_frames_share_one_budget(model: PatchDriveNet, texture: np.ndarray) -> None:
+    runner = engine(model, patch_budget=10, reuse_rule='compensated')
+    pictures = [frame(texture), np.ascontiguousarray(frame(texture, 7)[:, ::-1])]
+    first, second = runner.infer(pictures, streams=['left', 'right'])
+    assert first.plan.chosen + second.plan.chosen == 10
+    assert first.flops + second.flops == pytest.approx(runner.model.flop_counter.total())
+    again = runner.infer(pictures, streams=['left', 'right'])
+    assert sum(r.plan.reused for r in again) == 10
+
+
+def test_sf_interval_holds_results_between_runs(model: PatchDriveNet,
+                                                texture: np.ndarray) -> None:
+    runner = engine(model, method='sf_interval', interval_k=3)
+    results = [runner.infer([frame(texture, i)])[0] for i in range(4)]
+    assert [r.flops > 0 for r in results] == [True, False, False, True]
+    assert results[1].mask is results[0].mask
+    assert results[1].plan.reused == results[1].plan.chosen
