@@ -22,18 +22,23 @@ def boundary_weights(labels: torch.Tensor, extra: float, radius: int = 2) -> tor
 
 
 def segmentation_loss(
-    logits: torch.Tensor, labels: torch.Tensor, boundary_extra: float
+    logits: torch.Tensor, labels: torch.Tensor, weights: torch.Tensor
 ) -> torch.Tensor:
-    """Cross-entropy over labelled pixels, weighted up near boundaries.
+    """Weighted cross-entropy over labelled pixels.
 
-    logits (B, C, h, w) are resized to the labels' (B, H, W) size when they differ.
+    logits (B, C, h, w) are resized to the labels' (B, H, W) size when they differ; weights
+    (B, H, W) come from ``pixel_weights``.
     """
     if logits.shape[-2:] != labels.shape[-2:]:
         logits = F.interpolate(logits, size=labels.shape[-2:], mode='bilinear',
                                align_corners=False)
     per_pixel = F.cross_entropy(logits, labels, ignore_index=IGNORE_INDEX, reduction='none')
-    weights = boundary_weights(labels, boundary_extra) * (labels != IGNORE_INDEX)
     return (per_pixel * weights).sum() / weights.sum().clamp(min=1.0)
+
+
+def pixel_weights(labels: torch.Tensor, boundary_extra: float) -> torch.Tensor:
+    """Return (B, H, W) loss weights: 0 on unlabeled pixels, 1 + extra near boundaries."""
+    return boundary_weights(labels, boundary_extra) * (labels != IGNORE_INDEX)
 
 
 def heatmap_focal_loss(

@@ -13,6 +13,7 @@ from patchdrivenet_ros.training.data import Batch
 from patchdrivenet_ros.training.losses import (
     heatmap_focal_loss,
     masked_l1,
+    pixel_weights,
     priority_loss,
     segmentation_loss,
 )
@@ -74,10 +75,10 @@ def training_loss(
     """Return each weighted loss term and their sum under 'total'."""
     labels = batch.labels.to(output.logits.device)
     channels = detection_channels(config.model)
-    extra = config.boundary_weight
+    weights = pixel_weights(labels, config.boundary_weight)
     terms = {
-        'seg': segmentation_loss(output.logits, labels, extra)
-        + COARSE_WEIGHT * segmentation_loss(output.global_logits, labels, extra),
+        'seg': segmentation_loss(output.logits, labels, weights)
+        + COARSE_WEIGHT * segmentation_loss(output.global_logits, labels, weights),
         'det': config.detection_weight * (
             detection_loss(output.global_detection, batch, channels)
             + detection_loss(output.patch_detection, batch, channels)
@@ -85,7 +86,7 @@ def training_loss(
     }
     if output.coarse_logits is not None and output.priority_logits.shape[1] > 0:
         terms['seg'] = terms['seg'] + COARSE_WEIGHT * segmentation_loss(
-            output.coarse_logits, labels, extra)
+            output.coarse_logits, labels, weights)
         errors = prediction_errors(output.coarse_logits, labels)
         pixel_map = oracle_pixel_map(errors, labels, thin_ids)
         oracle = oracle_candidate_scores(pixel_map, output.candidates)  # (B, N)

@@ -71,7 +71,8 @@ class Trainer:
         self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=config.learning_rate,
                                            weight_decay=config.weight_decay)
         self.step = 0
-        self.scale, self.budget = forward_settings(config)
+        self.scale, budget_per_frame = forward_settings(config)
+        self.budget = budget_per_frame * config.batch_size  # the batch shares one budget
         self.thin_ids = thin_class_ids()
         self.use_amp = config.amp and self.device.type == 'cuda'
 

@@ -7,6 +7,7 @@ from patchdrivenet_ros.classes import IGNORE_INDEX
 from patchdrivenet_ros.training.losses import (
     boundary_weights,
     heatmap_focal_loss,
+    pixel_weights,
     segmentation_loss,
 )
 from patchdrivenet_ros.training.oracle import (
@@ -53,8 +54,8 @@ def test_segmentation_loss_ignores_unlabeled_and_weights_boundaries():
     logits[:, 0] = 5.0
     unlabeled = labels.clone()
     unlabeled[:, :, 4:] = IGNORE_INDEX
-    assert segmentation_loss(logits, unlabeled, 1.0) < 0.02
-    assert segmentation_loss(logits, labels, 1.0) > 1.0
+    assert segmentation_loss(logits, unlabeled, pixel_weights(unlabeled, 1.0)) < 0.02
+    assert segmentation_loss(logits, labels, pixel_weights(labels, 1.0)) > 1.0
 
 
 def test_resolution_oracle_marks_thin_structures_and_ranks_candidates():
