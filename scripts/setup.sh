@@ -97,6 +97,7 @@ if ! venv_ok; then
 fi
 
 REQUIREMENTS="$ROOT/requirements.txt"
+NUSCENES_DEVKIT=nuscenes-devkit==1.2.0
 if [ "$MODE" != wheels ]; then
   # The sourced ROS 2 installation provides rclpy, the messages and the build tools.
   REQUIREMENTS="$VENV/requirements-without-ros-wheels.txt"
@@ -106,6 +107,10 @@ log "installing $(basename "$REQUIREMENTS") into .venv"
 # (the filter drops pip's notes about extra package indexes configured but absent here)
 "$VENV/bin/python" -m pip install --disable-pip-version-check --progress-bar off -q \
   -r "$REQUIREMENTS" 2>&1 | { grep -v 'is ignored: it is neither a file nor a directory' || true; }
+# nuscenes-devkit pins numpy<2, which would downgrade numpy and OpenCV; its code runs on
+# numpy 2, so it goes in without its pins (its needs are in requirements.txt).
+"$VENV/bin/python" -m pip install --disable-pip-version-check --progress-bar off -q \
+  --no-deps "$NUSCENES_DEVKIT" 2>&1 | { grep -v 'is ignored: it is neither a file nor a directory' || true; }
 
 # ---------------------------------------------------------------- build prerequisites
 for tool in cmake make c++; do
