@@ -6,15 +6,54 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 import time
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
+from patchdrivenet_ros.classes import CLASS_NAMES
+from patchdrivenet_ros.data.bags import iter_bag_images, load_label_sidecar, sidecar_path
 from patchdrivenet_ros.data.frame import LabeledFrame
 from patchdrivenet_ros.engine import PerceptionEngine
-from patchdrivenet_ros.metrics import DetectionEvaluator, SegmentationEvaluator
+from patchdrivenet_ros.metrics import DetectionEvaluator, KittiEvaluator, SegmentationEvaluator
 from patchdrivenet_ros.result import FrameResult
+
+KITTI_TYPES = {'car': 'Car', 'pedestrian': 'Pedestrian', 'cyclist': 'Cyclist'}
+"""Our classes scored by the KITTI 2D benchmark, with its type names (others do not count)."""
+
+
+class FrameTruth(Protocol):
+    """The labels a frame is scored against (LabeledFrame and FrameLabels have them)."""
+
+    @property
+    def mask(self) -> np.ndarray:
+        """(H, W) uint8 class ids, 255 = unlabeled."""
+
+    @property
+    def boxes(self) -> np.ndarray:
+        """(N, 4) float32 xyxy input pixels."""
+
+    @property
+    def class_ids(self) -> np.ndarray:
+        """(N,) int64 class ids."""
+
+    @property
+    def truncation(self) -> np.ndarray:
+        """(N,) float32 truncation in [0, 1]."""
+
+    @property
+    def occlusion(self) -> np.ndarray:
+        """(N,) int64 KITTI occlusion levels."""
+
+    @property
+    def ignore_boxes(self) -> np.ndarray:
+        """(M, 4) float32 xyxy regions neither rewarded nor punished."""
+
+
+def kitti_types(class_ids: np.ndarray) -> list[str]:
+    """Return the KITTI type name of each class id ('Other' where KITTI does not score it)."""
+    return [KITTI_TYPES.get(CLASS_NAMES[int(c)], 'Other') for c in class_ids]
 
 
 @dataclass
@@ -23,16 +62,25 @@ class SequenceScore:
 
     segmentation: SegmentationEvaluator = field(default_factory=SegmentationEvaluator)
     detection: DetectionEvaluator = field(default_factory=DetectionEvaluator)
+    kitti: KittiEvaluator = field(default_factory=KittiEvaluator)
     flops: list[float] = field(default_factory=list)
     latency_ms: list[float] = field(default_factory=list)
     chosen: int = 0
     reused: int = 0
 
-    def add(self, frame: LabeledFrame, result: FrameResult, latency_ms: float) -> None:
+    def add(self, truth: FrameTruth, result: FrameResult, latency_ms: float) -> None:
         """Score one frame's result against its labels."""
-        self.segmentation.add(result.mask, frame.mask)
-        self.detection.add(result.boxes, result.scores, result.class_ids, frame.boxes,
-                           frame.class_ids)
+        self.segmentation.add(result.mask, truth.mask)
+        self.detection.add(result.boxes, result.scores, result.class_ids, truth.boxes,
+                           truth.class_ids)
+        ignore = len(truth.ignore_boxes)
+        self.kitti.add(
+            result.boxes, result.scores, kitti_types(result.class_ids),
+            np.concatenate([truth.boxes, truth.ignore_boxes]),
+            kitti_types(truth.class_ids) + ['DontCare'] * ignore,
+            np.concatenate([truth.truncation, np.zeros(ignore, np.float32)]),
+            np.concatenate([truth.occlusion, np.zeros(ignore, np.int64)]),
+        )
         self.flops.append(result.flops)
         self.latency_ms.append(latency_ms)
         self.chosen += result.plan.chosen
@@ -57,6 +105,7 @@ class SequenceScore:
             'patches_per_frame': self.chosen / max(1, len(self.flops)),
             'reuse_ratio': self.reused / self.chosen if self.chosen else 0.0,
             'per_class_iou': segmentation['per_class_iou'],
+            **{f'kitti_{k}': v for k, v in self.kitti.summary().items()},
         }
 
 
@@ -70,4 +119,22 @@ def score_sequences(engine: PerceptionEngine, sequences: Iterable[Iterable[Label
             start = time.perf_counter()
             result = engine.infer([frame.image], stamps=[frame.stamp_ns * 1e-9])[0]
             score.add(frame, result, (time.perf_counter() - start) * 1e3)
+    return score
+
+
+def score_bag(engine: PerceptionEngine, bag: Path, topic: str | None = None,
+              labels: Path | None = None, score: SequenceScore | None = None) -> SequenceScore:
+    """Run the engine over a bag's images in order; score those the label sidecar covers.
+
+    Unlabelled frames still run (they feed temporal reuse) but are not scored.
+    """
+    truth = load_label_sidecar(labels or sidecar_path(bag))
+    score = score or SequenceScore()
+    engine.reset()
+    for image in iter_bag_images(bag, topic):
+        start = time.perf_counter()
+        result = engine.infer([image.image], stamps=[image.stamp_ns * 1e-9])[0]
+        latency = (time.perf_counter() - start) * 1e3
+        if image.stamp_ns in truth:
+            score.add(truth[image.stamp_ns], result, latency)
     return score

@@ -52,10 +52,42 @@ def test_cli_writes_one_row_per_method_and_split(tmp_path: Path):
     save_weights(build_model(TINY), weights)
     out = tmp_path / 'rows.json'
     assert main(['synthetic', '--weights', str(weights), '--sf-low-weights', str(weights),
-                 '--budgets', '2', '--reuse-rules', 'compensated', '--interval', '0',
+                 '--budgets', '2', '--reuse-rules', 'compensated', '--reuse-budget', '2',
+                 '--interval', '0',
                  '--drives', '1', '--frames', '2', '--json', str(out)]) == 0
     rows = json.loads(out.read_text())
     names = [(r['method'], r['split']) for r in rows]
     assert names == [(m, s) for m in ('SF-low', 'PatchDriveNet K=2',
                                       'PatchDriveNet K=2 reuse=compensated')
                      for s in ('clear', 'adverse')]
+
+
+def test_bag_command_scores_the_labelled_frames(tmp_path: Path):
+    from patchdrivenet_ros.data.bags import write_bag
+    frames = list(generate_drive(DriveConfig(width=320, height=128, num_frames=3, seed=8)))
+    bag = tmp_path / 'drive'
+    write_bag(frames, bag, profile='kitti', storage='mcap')
+    weights = tmp_path / 'tiny.safetensors'
+    save_weights(build_model(TINY), weights)
+    out = tmp_path / 'rows.json'
+    assert main(['bag', str(bag), '--weights', str(weights), '--budget', '2',
+                 '--json', str(out)]) == 0
+    (row,) = json.loads(out.read_text())
+    assert row['frames'] == 3 and row['patches_per_frame'] == 2
+
+
+def test_kitti_command_scores_an_object_folder(tmp_path: Path):
+    import cv2
+    (tmp_path / 'image_2').mkdir()
+    (tmp_path / 'label_2').mkdir()
+    cv2.imwrite(str(tmp_path / 'image_2' / '000000.png'), np.zeros((128, 320, 3), np.uint8))
+    (tmp_path / 'label_2' / '000000.txt').write_text(
+        'Car 0.00 0 -1.58 10.00 20.00 90.00 80.00 1.5 1.6 3.9 1.0 1.7 20.0 -1.57\n'
+        'DontCare -1 -1 -10 200.00 10.00 240.00 40.00 -1 -1 -1 -1000 -1000 -1000 -10\n')
+    weights = tmp_path / 'tiny.safetensors'
+    save_weights(build_model(TINY), weights)
+    out = tmp_path / 'rows.json'
+    assert main(['kitti', str(tmp_path), '--weights', str(weights), '--json', str(out)]) == 0
+    (row,) = json.loads(out.read_text())
+    assert row['frames'] == 1
+    assert 0.0 <= row['kitti_car_easy'] <= 1.0
