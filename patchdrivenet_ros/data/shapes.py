@@ -201,15 +201,22 @@ def furniture(painter: Painter, world: World, item: Furniture, index: int,
     return drawing
 
 
-def vehicle(painter: Painter, world: World, actor: Actor, index: int, instance: int,
-            shadows: Drawing) -> Drawing:
-    """Return a car or truck: undercarriage, body, cabin or cargo box, wheels and lamps."""
+def _actor_start(painter: Painter, actor: Actor, index: int, instance: int
+                 ) -> tuple[float, float, float, int, int, Drawing]:
+    """Return an actor's (x, z, yaw) at frame index, its class, label code and empty drawing."""
     assert actor.x is not None and actor.z is not None and actor.yaw is not None
     x, z, yaw = float(actor.x[index]), float(actor.z[index]), float(actor.yaw[index])
     cls = class_id(actor.kind)
     code = label_code(cls, instance)
     drawing = Drawing(distance=_distance(painter, x, z), anchor=np.array([x, z]),
                       instance=instance)
+    return x, z, yaw, cls, code, drawing
+
+
+def vehicle(painter: Painter, world: World, actor: Actor, index: int, instance: int,
+            shadows: Drawing) -> Drawing:
+    """Return a car or truck: undercarriage, body, cabin or cargo box, wheels and lamps."""
+    x, z, yaw, cls, code, drawing = _actor_start(painter, actor, index, instance)
     look = world.look
     paint = actor.colors[0]
     fwd, right = _axes(yaw)
@@ -344,12 +351,7 @@ def _limbs(painter: Painter, drawing: Drawing, limbs: list[Limb], code: int) -> 
 def person(painter: Painter, world: World, actor: Actor, index: int, instance: int,
            shadows: Drawing) -> Drawing:
     """Return a walking or standing pedestrian, or a cyclist on a bicycle."""
-    assert actor.x is not None and actor.z is not None and actor.yaw is not None
-    x, z, yaw = float(actor.x[index]), float(actor.z[index]), float(actor.yaw[index])
-    cls = class_id(actor.kind)
-    code = label_code(cls, instance)
-    drawing = Drawing(distance=_distance(painter, x, z), anchor=np.array([x, z]),
-                      instance=instance)
+    x, z, yaw, cls, code, drawing = _actor_start(painter, actor, index, instance)
     shirt, trousers, skin, hair = actor.colors
     h = actor.height
     fwd, right = _axes(yaw)
