@@ -32,7 +32,7 @@ demo: setup
 	@$(IN_ENV) patchdrivenet-demo $(ARGS)
 
 bench: setup
-	@$(IN_ENV) patchdrivenet-benchmark $(ARGS)
+	@$(IN_ENV) patchdrivenet-benchmark $(ARGS) && python -m patchdrivenet_ros.tools.node_benchmark
 
 clean:
 	rm -rf $(ROOT)/.ws $(ROOT)/build $(ROOT)/install $(ROOT)/log \

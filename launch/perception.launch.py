@@ -1,0 +1,95 @@
+# Copyright 2026 The patchdrivenet_ros Authors
+# SPDX-License-Identifier: Apache-2.0
+"""Start the perception node with a params file, topic remaps and, optionally, RViz.
+
+  ros2 launch patchdrivenet_ros perception.launch.py image:=/camera/image_raw rviz:=true
+
+The params file is applied first; a launch argument left empty ('' = not given) leaves the
+file's value alone, one given overrides it. That is done with conditional SetParameter actions
+after SetParametersFromFile inside a scoped group: later parameter sources win in ROS 2.
+"""
+
+import os
+
+from ament_index_python.packages import get_package_share_directory
+from launch.actions import DeclareLaunchArgument, GroupAction
+from launch.conditions import IfCondition, LaunchConfigurationNotEquals
+from launch.launch_description import LaunchDescription
+from launch.substitutions import LaunchConfiguration
+from launch_ros.actions import Node, SetParameter, SetParametersFromFile
+from launch_ros.parameter_descriptions import ParameterValue
+
+PACKAGE = 'patchdrivenet_ros'
+
+# Launch arguments that override one parameter each, with the parameter's type.
+OVERRIDES = (
+    ('image_transport', str, 'raw (image) or compressed (image/compressed)'),
+    ('device', str, 'auto, cpu, cuda or cuda:N'),
+    ('weights', str, 'weights file (.safetensors)'),
+    ('patch_budget', int, 'patches refined per frame'),
+    ('motion_threshold', float, 'px of motion under which a patch reuses its result'),
+)
+
+
+def _override(name, value_type):
+    """Set parameter ``name`` from the launch argument of that name, only when it is given."""
+    return SetParameter(
+        name=name,
+        value=ParameterValue(LaunchConfiguration(name), value_type=value_type),
+        condition=LaunchConfigurationNotEquals(name, ''),
+    )
+
+
+def generate_launch_description():
+    share = get_package_share_directory(PACKAGE)
+    image = LaunchConfiguration('image')
+    arguments = [
+        DeclareLaunchArgument(
+            'params_file',
+            default_value=os.path.join(share, 'config', 'perception.yaml'),
+            description='ROS parameters file of the node (see config/presets/)',
+        ),
+        DeclareLaunchArgument('image', default_value='image',
+                              description='camera topic the node reads (remaps image)'),
+        DeclareLaunchArgument('namespace', default_value='',
+                              description='namespace of the node and its topics (one per camera)'),
+        DeclareLaunchArgument('use_sim_time', default_value='false',
+                              description='use /clock (bag replay)'),
+        DeclareLaunchArgument('rviz', default_value='false',
+                              description='start RViz with config/perception.rviz'),
+    ]
+    arguments += [
+        DeclareLaunchArgument(name, default_value='',
+                              description=f'{text}; empty = keep the params file value')
+        for name, _, text in OVERRIDES
+    ]
+    perception = GroupAction(
+        scoped=True,
+        actions=[
+            SetParametersFromFile(LaunchConfiguration('params_file')),
+            *[_override(name, value_type) for name, value_type, _ in OVERRIDES],
+            Node(
+                package=PACKAGE,
+                executable='perception_node',
+                name='patchdrivenet',
+                namespace=LaunchConfiguration('namespace'),
+                remappings=[('image', image), ('image/compressed', [image, '/compressed'])],
+                output='screen',
+            ),
+        ],
+    )
+    rviz = Node(
+        package='rviz2',
+        executable='rviz2',
+        name='rviz2',
+        namespace=LaunchConfiguration('namespace'),
+        arguments=['-d', os.path.join(share, 'config', 'perception.rviz')],
+        remappings=[('image', image)],
+        condition=IfCondition(LaunchConfiguration('rviz')),
+        output='screen',
+    )
+    use_sim_time = SetParameter(
+        name='use_sim_time',
+        value=ParameterValue(LaunchConfiguration('use_sim_time'), value_type=bool),
+    )
+    return LaunchDescription([*arguments, use_sim_time, perception, rviz])
