@@ -67,11 +67,6 @@ def class_id(name: str) -> int:
     return CLASS_NAMES.index(name)
 
 
-def detection_to_class_ids() -> np.ndarray:
-    """Map detection-head channel index to segmentation class id, shape (D,)."""
-    return np.array([CLASS_NAMES.index(n) for n in DETECTION_CLASSES], dtype=np.int64)
-
-
 def thin_class_ids() -> tuple[int, ...]:
     """Return the class ids of THIN_CLASSES."""
     return tuple(CLASS_NAMES.index(n) for n in THIN_CLASSES)
