@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 import dataclasses
-import logging
 from pathlib import Path
 import time
 
@@ -32,7 +31,6 @@ from patchdrivenet_ros.result import FrameResult
 from patchdrivenet_ros.temporal.flow import FlowEstimator, patch_motion
 from patchdrivenet_ros.temporal.reuse import TemporalState, decide_reuse, reference_boxes
 
-LOGGER = logging.getLogger(__name__)
 DEFAULT_STREAM = 'default'
 PEAKS_PER_MAP = 100
 """Most heatmap peaks decoded per detection map (a frame or a patch) before NMS."""
@@ -115,16 +113,13 @@ class PerceptionEngine:
         """Build an engine with config.weights, or the shipped default weights.
 
         A missing explicit weights file raises WeightsError; missing default weights give an
-        untrained model and a loud warning (``weights_loaded`` is then False).
+        untrained model with ``weights_loaded`` False, which the caller reports (once).
         """
         path = Path(config.weights) if config.weights else default_weights_path()
         if path.is_file() or config.weights:
             engine = cls(load_weights(path), config)
             engine.weights_loaded = True
             return engine
-        LOGGER.warning('NO WEIGHTS: %s does not exist; running an UNTRAINED model with random '
-                       'weights (outputs are meaningless). Train one or set the weights '
-                       'parameter.', path)
         return cls(build_model(ModelConfig()), config)
 
     def update(self, config: PerceptionConfig) -> None:

@@ -2,11 +2,15 @@
 # SPDX-License-Identifier: Apache-2.0
 from __future__ import annotations
 
+import logging
+from pathlib import Path
+
 import cv2
 import numpy as np
 import pytest
 import torch
 
+from patchdrivenet_ros import engine as engine_module
 from patchdrivenet_ros.config import ModelConfig, PerceptionConfig, with_changes
 from patchdrivenet_ros.engine import PerceptionEngine
 from patchdrivenet_ros.model import PatchDriveNet, build_model
@@ -152,3 +156,14 @@ def test_sf_interval_holds_results_between_runs(model: PatchDriveNet,
     assert [r.flops > 0 for r in results] == [True, False, False, True]
     assert results[1].mask is results[0].mask
     assert results[1].plan.reused == results[1].plan.chosen
+
+
+def test_missing_default_weights_give_an_untrained_engine_without_logging(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    # The node reports missing weights once; the engine used to log the same warning again.
+    missing = tmp_path / 'none.safetensors'
+    monkeypatch.setattr(engine_module, 'default_weights_path', lambda: missing)
+    with caplog.at_level(logging.DEBUG):
+        untrained = PerceptionEngine.from_config(PerceptionConfig(device='cpu'))
+    assert not untrained.weights_loaded
+    assert caplog.records == []

@@ -51,8 +51,14 @@ __all__ = ['CONDITIONS', 'PROFILES', 'DriveConfig', 'generate_drive', 'profile_c
 _SEED_STREAM = 0x5EED
 
 
-def generate_drive(config: DriveConfig) -> Iterator[LabeledFrame]:
-    """Yield the frames of the drive defined by ``config`` (deterministic for its seed)."""
+def generate_drive(config: DriveConfig, start: int = 0, step: int = 1) -> Iterator[LabeledFrame]:
+    """Yield frames start, start + step, ... of the drive defined by ``config``.
+
+    Each frame is a pure function of the config and its index, so frames skipped by ``step``
+    are never rendered, and the frames yielded equal those of the full drive bit for bit.
+    """
+    if start < 0 or step < 1:
+        raise ValueError(f'need start >= 0 and step >= 1, got start={start}, step={step}')
     world = World(config)
     sky = padded_sky(world.look)
     lut = grading_lut(world.look)
@@ -60,7 +66,7 @@ def generate_drive(config: DriveConfig) -> Iterator[LabeledFrame]:
     strength = float(effects.uniform(0.3, 1.0))
     bank = (noise_bank(effects, config.height, config.width, float(effects.uniform(3.0, 7.0)))
             if 'noise' in config.conditions else None)
-    for index in range(config.num_frames):
+    for index in range(start, config.num_frames, step):
         yield _render(world, index, sky, lut, strength, bank)
 
 

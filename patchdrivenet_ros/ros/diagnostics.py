@@ -12,10 +12,15 @@ from collections import deque
 from dataclasses import asdict, dataclass
 import threading
 import time
+from typing import Literal, get_args
 
 from builtin_interfaces.msg import Time
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 import numpy as np
+
+FrameCount = Literal['received', 'dropped', 'lost', 'bad', 'failed']
+"""Frames taken from the subscription; replaced by newer ones before processing; reported lost
+by the middleware before reaching the node; refused as malformed; whose processing raised."""
 
 
 @dataclass(frozen=True)
@@ -57,39 +62,15 @@ class FrameStats:
         self._lock = threading.Lock()
         self._records: deque[_Record] = deque(maxlen=window)
         self._fps_horizon_s = fps_horizon_s
-        self._frames_in = 0
-        self._dropped = 0
-        self._lost = 0
-        self._bad = 0
-        self._failed = 0
+        self._counts: dict[FrameCount, int] = dict.fromkeys(get_args(FrameCount), 0)
         self._frames_out = 0
         self._chosen_total = 0
         self._reused_total = 0
 
-    def received(self, count: int = 1) -> None:
-        """Count frames taken from the subscription."""
+    def count(self, kind: FrameCount, number: int = 1) -> None:
+        """Count frames of a kind (see FrameCount)."""
         with self._lock:
-            self._frames_in += count
-
-    def dropped(self, count: int = 1) -> None:
-        """Count frames replaced by newer ones before they were processed."""
-        with self._lock:
-            self._dropped += count
-
-    def lost(self, count: int = 1) -> None:
-        """Count frames the middleware reports lost before they reached the node."""
-        with self._lock:
-            self._lost += count
-
-    def bad(self, count: int = 1) -> None:
-        """Count frames refused as malformed."""
-        with self._lock:
-            self._bad += count
-
-    def failed(self, count: int = 1) -> None:
-        """Count frames whose processing raised."""
-        with self._lock:
-            self._failed += count
+            self._counts[kind] += number
 
     def published(
         self, latency_ms: float, chosen: int, reused: int, age_ms: float = float('nan')
@@ -107,8 +88,9 @@ class FrameStats:
         now = time.monotonic()
         with self._lock:
             records = list(self._records)
-            counts = (self._frames_in, self._frames_out, self._dropped, self._lost, self._bad,
-                      self._failed, self._chosen_total, self._reused_total)
+            counts = dict(self._counts)
+            frames_out = self._frames_out
+            totals = (self._chosen_total, self._reused_total)
         latencies = np.array([r.latency_ms for r in records], dtype=np.float64)
         ages = np.array([r.age_ms for r in records if r.age_ms == r.age_ms], dtype=np.float64)
         recent = [r.done_s for r in records if now - r.done_s <= self._fps_horizon_s]
@@ -118,12 +100,12 @@ class FrameStats:
         chosen = sum(r.chosen for r in records)
         last = records[-1] if records else _Record(now, 0.0, 0.0, 0, 0)
         return StatsSnapshot(
-            frames_in=counts[0],
-            frames_out=counts[1],
-            dropped_frames=counts[2],
-            lost_frames=counts[3],
-            bad_frames=counts[4],
-            failed_frames=counts[5],
+            frames_in=counts['received'],
+            frames_out=frames_out,
+            dropped_frames=counts['dropped'],
+            lost_frames=counts['lost'],
+            bad_frames=counts['bad'],
+            failed_frames=counts['failed'],
             fps=fps,
             latency_ms_p50=_percentile(latencies, 50),
             latency_ms_p95=_percentile(latencies, 95),
@@ -133,8 +115,8 @@ class FrameStats:
             patches_chosen=last.chosen,
             patches_reused=last.reused,
             patches_recomputed=last.chosen - last.reused,
-            patches_chosen_total=counts[6],
-            patches_reused_total=counts[7],
+            patches_chosen_total=totals[0],
+            patches_reused_total=totals[1],
         )
 
 

@@ -141,7 +141,7 @@ class PerceptionNode(Node):
                 compressed=config.image_transport == 'compressed',
                 override=config.qos_reliability,
                 callback=self._on_image,
-                on_lost=self._stats.lost,
+                on_lost=partial(self._stats.count, 'lost'),
             )
             for camera in self._cameras
         ]
@@ -163,15 +163,15 @@ class PerceptionNode(Node):
 
     def _on_image(self, camera: str, msg: Any, received_s: float) -> None:
         """Group the frame with the other cameras' and post complete sets to the worker."""
-        self._stats.received()
+        self._stats.count('received')
         with self._sync_lock:
             before = self._sync.dropped
             group = self._sync.push(camera, stamp_seconds(msg.header), Received(msg, received_s))
-            self._stats.dropped(self._sync.dropped - before)
+            self._stats.count('dropped', self._sync.dropped - before)
         if group is not None:
             replaced = self._engine_thread.submit(group)
             if replaced is not None:
-                self._stats.dropped(len(replaced))
+                self._stats.count('dropped', len(replaced))
 
     def _refresh_inputs(self) -> None:
         """Follow the publishers' reliability (a publisher may appear after the node)."""
@@ -234,7 +234,7 @@ class PerceptionNode(Node):
         if not self.context.ok():
             return
         if group is not None:
-            self._stats.failed(len(group))
+            self._stats.count('failed', len(group))
         what = 'processing a frame' if group is not None else 'applying parameters'
         self.get_logger().error(f'{what} failed: {type(error).__name__}: {error}',
                                 throttle_duration_sec=_THROTTLE_S)
@@ -245,7 +245,7 @@ class PerceptionNode(Node):
         try:
             frame = image_to_frame(msg) if isinstance(msg, Image) else compressed_to_frame(msg)
         except ImageError as error:
-            self._stats.bad()
+            self._stats.count('bad')
             where = item.camera or self._inputs[0].resolved_topic
             self.get_logger().warning(f'dropping a frame from {where}: {error}',
                                    throttle_duration_sec=_THROTTLE_S)

@@ -2,13 +2,14 @@
 # SPDX-License-Identifier: Apache-2.0
 """Synthetic training batches, streamed on the fly and reproducible from the step index.
 
-Each of the batch's slots follows a drive, advancing ``frame_stride`` frames per step; after
-``drive_length // frame_stride`` steps every slot starts a new drive. Drive d of slot b uses
-scene seed ``data_seeds[(d * batch_size + b) % len(data_seeds)]`` and adverse conditions drawn
-from a generator seeded by (seed, d, b). Each frame is cut to a random crop seeded by
-(seed, step), keeping the camera's pixel scale so objects and patches look as they do at
-inference. Batch s is therefore a pure function of the config and s: a resumed run sees
-exactly the batches an uninterrupted one would.
+Each of the batch's slots follows a drive, advancing ``frame_stride`` frames per step and
+rendering only the frames it uses; after ``drive_length // frame_stride`` steps every slot
+starts a new drive. Drive d of slot b uses scene seed
+``data_seeds[(d * batch_size + b) % len(data_seeds)]`` and adverse conditions drawn from a
+generator seeded by (seed, d, b). Each frame is cut to a random crop seeded by (seed, step),
+keeping the camera's pixel scale so objects and patches look as they do at inference.
+Batch s is therefore a pure function of the config and s: a resumed run sees exactly the
+batches an uninterrupted one would.
 """
 
 from __future__ import annotations
@@ -95,12 +96,11 @@ class TrainingStream:
     def _open_drives(self, skip_steps: int) -> None:
         config = self._config
         drive = self._step // self._steps_per_drive
-        self._drives = []
-        for slot in range(config.batch_size):
-            frames = generate_drive(drive_config(config, drive, slot))
-            for _ in range(skip_steps * config.frame_stride):
-                next(frames)
-            self._drives.append(frames)
+        stride = config.frame_stride
+        # Step k of a drive uses frame k * stride + stride - 1 (the last frame if shorter).
+        first = min(skip_steps * stride + stride - 1, config.drive_length - 1)
+        self._drives = [generate_drive(drive_config(config, drive, slot), first, stride)
+                        for slot in range(config.batch_size)]
 
     def __iter__(self) -> TrainingStream:
         """Return self: the stream is endless."""
@@ -111,8 +111,8 @@ class TrainingStream:
         if self._step % self._steps_per_drive == 0 and self._step > 0:
             self._open_drives(skip_steps=0)
         rng = np.random.default_rng((self._config.seed, self._step, 11))
-        crops = [random_crop(self._advance(drive), self._config.crop_width,
-                             self._config.crop_height, rng) for drive in self._drives]
+        crops = [random_crop(next(drive), self._config.crop_width, self._config.crop_height,
+                             rng) for drive in self._drives]
         self._step += 1
         images = np.stack([c.image for c in crops])  # (B, h, w, 3) uint8
         return Batch(
@@ -121,9 +121,3 @@ class TrainingStream:
             boxes=[c.boxes for c in crops],
             class_ids=[c.class_ids for c in crops],
         )
-
-    def _advance(self, drive: Iterator[LabeledFrame]) -> LabeledFrame:
-        frame = next(drive)
-        for _ in range(self._config.frame_stride - 1):
-            frame = next(drive, frame)
-        return frame

@@ -21,13 +21,6 @@ from patchdrivenet_ros.data.bags import (
     write_bag,
 )
 from patchdrivenet_ros.data.frame import LabeledFrame
-from patchdrivenet_ros.data.synthetic import generate_drive, profile_config
-
-
-@pytest.fixture(scope='module')
-def frames() -> list[LabeledFrame]:
-    config = profile_config('kitti', num_frames=3, seed=4, width=160, height=64)
-    return list(generate_drive(config))
 
 
 @pytest.mark.parametrize(('storage', 'encoding'), [('mcap', 'rgb8'), ('sqlite3', 'bgr8')])

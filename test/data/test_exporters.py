@@ -17,13 +17,6 @@ from patchdrivenet_ros.data.exporters import (
 )
 from patchdrivenet_ros.data.frame import LabeledFrame
 from patchdrivenet_ros.data.kitti import load_kitti_tracking, read_rgb, read_tracking_labels
-from patchdrivenet_ros.data.synthetic import generate_drive, profile_config
-
-
-@pytest.fixture(scope='module')
-def frames() -> list[LabeledFrame]:
-    config = profile_config('kitti', num_frames=3, seed=9, width=320, height=96)
-    return list(generate_drive(config))
 
 
 def _read_calib(path: Path) -> dict[str, np.ndarray]:

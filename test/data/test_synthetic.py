@@ -50,6 +50,19 @@ def test_same_seed_same_frames_and_different_seed_differs() -> None:
     assert not np.array_equal(a[0].image, c[0].image)
 
 
+def test_a_strided_drive_renders_the_same_frames_as_the_full_drive() -> None:
+    config = profile_config('kitti', num_frames=7, seed=13, conditions=('rain',), **SMALL)
+    full = list(generate_drive(config))
+    strided = list(generate_drive(config, 2, 3))
+    assert [f.index for f in strided] == [2, 5]
+    for frame in strided:
+        assert np.array_equal(frame.image, full[frame.index].image)
+        assert np.array_equal(frame.mask, full[frame.index].mask)
+        assert np.array_equal(frame.boxes, full[frame.index].boxes)
+    with pytest.raises(ValueError, match='step'):
+        next(generate_drive(config, 0, 0))
+
+
 def test_mask_uses_only_known_classes_and_labels_every_pixel(frames: list[LabeledFrame]) -> None:
     for f in frames:
         assert int(f.mask.max()) < len(CLASS_NAMES)

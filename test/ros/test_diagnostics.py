@@ -27,10 +27,10 @@ def test_empty_stats_are_nan_and_zero() -> None:
 
 def test_percentiles_counts_and_reuse() -> None:
     stats = FrameStats(window=100)
-    stats.received(12)
-    stats.dropped(2)
-    stats.lost(3)
-    stats.bad()
+    stats.count('received', 12)
+    stats.count('dropped', 2)
+    stats.count('lost', 3)
+    stats.count('bad')
     for latency in range(1, 11):
         stats.published(float(latency), chosen=4, reused=1, age_ms=2.0 * latency)
     snapshot = stats.snapshot()

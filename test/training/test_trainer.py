@@ -7,9 +7,10 @@ from safetensors.torch import load_file
 import torch
 
 from patchdrivenet_ros.config import ConfigError, ModelConfig, TrainConfig
+from patchdrivenet_ros.data.synthetic import generate_drive
 from patchdrivenet_ros.model.weights import load_weights
 from patchdrivenet_ros.tools.train import load_train_config, main
-from patchdrivenet_ros.training.data import TrainingStream
+from patchdrivenet_ros.training.data import TrainingStream, drive_config
 from patchdrivenet_ros.training.trainer import Trainer, learning_rate
 
 TINY = ModelConfig(width=8, refine_width=8, patch_canonical=32, token_dim=16, attention_heads=2)
@@ -42,6 +43,19 @@ def test_stream_resumes_with_the_same_batches():
     assert torch.equal(batches[3].images, resumed.images)
     assert torch.equal(batches[3].labels, resumed.labels)
     assert not torch.equal(batches[2].images, batches[3].images)
+
+
+@pytest.mark.parametrize(('drive_length', 'stride', 'used'), [(4, 2, [1, 3]), (2, 3, [1])])
+def test_stream_uses_the_last_frame_of_each_stride(drive_length: int, stride: int,
+                                                   used: list[int]):
+    config = tiny_config(drive_length=drive_length, frame_stride=stride, batch_size=1,
+                         crop_width=256, crop_height=128)
+    frames = list(generate_drive(drive_config(config, 0, 0)))
+    stream = TrainingStream(config)
+    for index in used:
+        batch = next(stream)
+        expected = torch.from_numpy(frames[index].mask).long()
+        assert torch.equal(batch.labels[0], expected)
 
 
 def test_training_is_deterministic_and_resumable(tmp_path: Path):
