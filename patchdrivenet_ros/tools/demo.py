@@ -34,7 +34,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from patchdrivenet_ros.classes import CLASS_NAMES
+from patchdrivenet_ros.classes import CLASS_NAMES, IGNORE_INDEX
 from patchdrivenet_ros.data.bags import (
     BAG_PROFILES,
     COMPRESSED,
@@ -43,6 +43,7 @@ from patchdrivenet_ros.data.bags import (
     vision_msgs_typestore,
     write_bag,
 )
+from patchdrivenet_ros.data.frame import FrameLabels
 from patchdrivenet_ros.data.synthetic import generate_drive, profile_config
 from patchdrivenet_ros.metrics import DetectionEvaluator, SegmentationEvaluator
 from patchdrivenet_ros.visualize import mosaic
@@ -288,24 +289,52 @@ def _percentile(values: list[float], q: float) -> float:
     return float(np.percentile(values, q)) if values else float('nan')
 
 
-def summarize(replay: Replay, bag: Path, elapsed_s: float) -> dict[str, Any]:
-    """Score the answered frames against the drive's labels and collect the numbers."""
-    labels = load_label_sidecar(bag)
+def streaming_sources(records: dict[int, FrameRecord]) -> dict[int, int | None]:
+    """Map each sent frame's stamp to the stamp of the output on hand when it was sent.
+
+    That is the frame whose mask arrived last at or before the moment the frame was sent
+    (streaming perception: the world does not wait for the answer); None before any answer.
+    """
+    arrivals = sorted((r.answered_s, s) for s, r in records.items() if r.answered_s is not None)
+    sources: dict[int, int | None] = {}
+    for stamp, record in records.items():
+        on_hand = [source for answered_s, source in arrivals if answered_s <= record.sent_s]
+        sources[stamp] = on_hand[-1] if on_hand else None
+    return sources
+
+
+def _score(pairs: list[tuple[FrameRecord | None, FrameLabels]]) -> dict[str, float]:
+    """Segmentation and detection scores of (prediction, truth) pairs; None predicts nothing."""
     segmentation, detection = SegmentationEvaluator(CLASS_NAMES), DetectionEvaluator(CLASS_NAMES)
+    for record, truth in pairs:
+        mask = record.mask if record is not None else None
+        segmentation.add(mask if mask is not None else np.full_like(truth.mask, IGNORE_INDEX),
+                         truth.mask)
+        found = record.detections if record is not None else None
+        if found is None:
+            found = (np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros(0, np.int64))
+        detection.add(*found, truth.boxes, truth.class_ids)
+    seg, det = segmentation.summary(), detection.summary()
+    return {'miou': seg['miou'], 'thin_iou': seg['thin_iou'], 'map50': det['map50']}
+
+
+def summarize(replay: Replay, bag: Path, elapsed_s: float) -> dict[str, Any]:
+    """Score the drive's labels against the node's outputs and collect the numbers.
+
+    ``miou``, ``thin_iou`` and ``map50`` score each answered frame's own output; the
+    ``streaming_`` ones score every sent frame against the output on hand when it was sent.
+    """
+    labels = load_label_sidecar(bag)
     answered = {s: r for s, r in sorted(replay.records.items()) if r.mask is not None}
-    for stamp, record in answered.items():
-        truth = labels[stamp]
-        assert record.mask is not None
-        segmentation.add(record.mask, truth.mask)
-        if record.detections is not None:
-            detection.add(*record.detections, truth.boxes, truth.class_ids)
+    own = _score([(record, labels[stamp]) for stamp, record in answered.items()])
+    streaming = _score([(None if source is None else replay.records[source], labels[stamp])
+                        for stamp, source in sorted(streaming_sources(replay.records).items())])
     latencies = [(r.answered_s - r.sent_s) * 1000.0 for r in answered.values()
                  if r.answered_s is not None]
     span = (max((r.answered_s or 0.0) for r in answered.values())
             - min(r.sent_s for r in replay.records.values())) if answered else 0.0
     diag = replay.diagnostics
     chosen = int(diag.get('patches_chosen_total', '0'))
-    seg, det = segmentation.summary(), detection.summary()
     return {
         'frames_in': len(replay.records),
         'frames_out': len(answered),
@@ -317,9 +346,8 @@ def summarize(replay: Replay, bag: Path, elapsed_s: float) -> dict[str, Any]:
         'node_latency_ms_p95': float(diag.get('latency_ms_p95', 'nan')),
         'fps': len(answered) / span if span > 0 else 0.0,
         'reuse_ratio': int(diag.get('patches_reused_total', '0')) / chosen if chosen else 0.0,
-        'miou': seg['miou'],
-        'thin_iou': seg['thin_iou'],
-        'map50': det['map50'],
+        **own,
+        **{f'streaming_{key}': value for key, value in streaming.items()},
         'dropped_frames': int(diag.get('dropped_frames', '0')),
         'weights_loaded': diag.get('weights_loaded') == 'true',
         'elapsed_s': elapsed_s,

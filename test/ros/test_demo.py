@@ -11,7 +11,8 @@ import pytest
 pytestmark = pytest.mark.ros
 
 SUMMARY_KEYS = {'frames_in', 'frames_out', 'detections_total', 'latency_ms_p50',
-                'latency_ms_p95', 'fps', 'reuse_ratio', 'miou', 'map50'}
+                'latency_ms_p95', 'fps', 'reuse_ratio', 'miou', 'map50', 'streaming_miou',
+                'streaming_map50'}
 
 
 def test_demo_writes_summary_previews_and_the_outputs_bag(tmp_path: Path,
@@ -52,3 +53,25 @@ def test_detection_messages_become_xyxy_arrays() -> None:
     assert ids.tolist() == [9] and scores[0] == pytest.approx(0.8)
     empty = _detection_arrays(Detection2DArray())
     assert empty[0].shape == (0, 4)
+
+
+def test_streaming_scores_use_the_output_on_hand_when_each_frame_was_sent() -> None:
+    from patchdrivenet_ros.data.frame import FrameLabels
+    from patchdrivenet_ros.tools.demo import FrameRecord, _score, streaming_sources
+
+    image = np.zeros((4, 4, 3), np.uint8)
+    road, sky = np.zeros((4, 4), np.uint8), np.full((4, 4), 5, np.uint8)
+    records = {  # stamp: sent at, answered at (frame 20 is never answered)
+        10: FrameRecord(0.0, image, mask=road, answered_s=0.15),
+        20: FrameRecord(0.1, image),
+        30: FrameRecord(0.2, image, mask=sky, answered_s=0.35),
+        40: FrameRecord(0.35, image, mask=sky, answered_s=0.5),
+    }
+    assert streaming_sources(records) == {10: None, 20: None, 30: 10, 40: 30}
+    empty = np.zeros((0, 4), np.float32)
+    none = np.zeros(0, np.int64)
+    truth = FrameLabels(mask=sky, boxes=empty, class_ids=none, track_ids=none,
+                        truncation=np.zeros(0, np.float32), occlusion=none, stamp_ns=30, index=2)
+    # No output on hand predicts nothing: every labelled pixel is a miss.
+    assert _score([(None, truth)])['miou'] == 0.0
+    assert _score([(records[30], truth)])['miou'] == 1.0

@@ -207,6 +207,21 @@ def test_runtime_budget_change_takes_effect(
     assert all(r.successful for r in _set(ros_client, '/a/patchdrivenet', patch_budget=3))
 
 
+def test_latency_target_shrinks_the_budget_and_switching_it_off_restores_it(
+    ros_client: Any, publisher: Any, outputs_a: Outputs,
+    diagnostics_a: Diagnostics, node_a: Any,
+) -> None:
+    pub = publisher()
+    assert all(r.successful for r in _set(ros_client, '/a/patchdrivenet', latency_target_ms=0.01))
+    for sec in range(41, 53):  # two windows of latencies, each far above the target
+        assert _send(ros_client, pub, _image(320, 240, sec), outputs_a), node_a.output()
+    status = diagnostics_a.wait(ros_client, lambda s: int(s.get('patch_budget', 3)) < 3)
+    assert int(status.get('patch_budget', 3)) < 3, status
+    assert all(r.successful for r in _set(ros_client, '/a/patchdrivenet', latency_target_ms=0.0))
+    status = diagnostics_a.wait(ros_client, lambda s: s.get('patch_budget') == '3')
+    assert status.get('patch_budget') == '3', status
+
+
 def test_invalid_values_are_refused_with_a_reason(ros_client: Any,
                                                   node_a: Any) -> None:
     results = _set(ros_client, '/a/patchdrivenet', reuse_rule='sometimes')
