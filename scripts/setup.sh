@@ -10,7 +10,7 @@
 #
 # Two environments:
 #   ROS 2 sourced (ROS_DISTRO set and rclpy importable): the venv sees the system packages
-#     (--system-site-packages) and the ros-* wheels of requirements.txt are skipped.
+#     (--system-site-packages) and gets requirements-ros.txt (no ROS wheels, numpy kept < 2).
 #   No ROS: the ROS 2 wheels from requirements.txt (CPython 3.11) provide rclpy and friends.
 #
 # A stamp keyed on the inputs (requirements, packaging files, interfaces, this script, the
@@ -58,7 +58,7 @@ inputs_hash() {
   {
     echo "mode=$MODE root=$ROOT python=$PYTHON"
     cd "$ROOT"
-    sha256sum requirements.txt setup.py setup.cfg package.xml scripts/setup.sh
+    sha256sum requirements*.txt setup.py setup.cfg package.xml scripts/setup.sh
     find interfaces/vision_msgs resource -type f -print0 | sort -z | xargs -0 sha256sum
     # --symlink-install links data files one by one: a new launch/config file needs a build.
     ls -1d launch/*.launch.py config/*.yaml config/*.rviz config/presets/*.yaml \
@@ -96,17 +96,18 @@ if ! venv_ok; then
   fi
 fi
 
-REQUIREMENTS="$ROOT/requirements.txt"
 NUSCENES_DEVKIT=nuscenes-devkit==1.2.0
-if [ "$MODE" != wheels ]; then
-  # The sourced ROS 2 installation provides rclpy, the messages and the build tools.
-  REQUIREMENTS="$VENV/requirements-without-ros-wheels.txt"
-  grep -v -E '^[[:space:]]*ros-' "$ROOT/requirements.txt" > "$REQUIREMENTS"
+if [ "$MODE" = wheels ]; then
+  REQUIREMENTS=(-r "$ROOT/requirements.txt")
+else
+  # The sourced ROS 2 installation provides rclpy, the messages, the build tools, numpy and
+  # OpenCV; its compiled modules need its numpy 1.x, which requirements-ros.txt keeps.
+  REQUIREMENTS=(-r "$ROOT/requirements-ros.txt" -r "$ROOT/requirements-dev.txt")
 fi
-log "installing $(basename "$REQUIREMENTS") into .venv"
+log "installing ${REQUIREMENTS[*]} into .venv"
 # (the filter drops pip's notes about extra package indexes configured but absent here)
 "$VENV/bin/python" -m pip install --disable-pip-version-check --progress-bar off -q \
-  -r "$REQUIREMENTS" 2>&1 | { grep -v 'is ignored: it is neither a file nor a directory' || true; }
+  "${REQUIREMENTS[@]}" 2>&1 | { grep -v 'is ignored: it is neither a file nor a directory' || true; }
 # nuscenes-devkit pins numpy<2, which would downgrade numpy and OpenCV; its code runs on
 # numpy 2, so it goes in without its pins (its needs are in requirements.txt).
 "$VENV/bin/python" -m pip install --disable-pip-version-check --progress-bar off -q \

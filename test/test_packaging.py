@@ -147,3 +147,27 @@ def test_workspace_install_layout() -> None:
     installed = {p.name for p in (share / 'launch').glob('*.launch.py')} if (
         share / 'launch').is_dir() else set()
     assert installed == {p.name for p in (ROOT / 'launch').glob('*.launch.py')}
+
+
+def _requirement_names(path: Path) -> dict[str, str]:
+    """Map each requirement's lower-case name to its line (comments and -r lines skipped)."""
+    names = {}
+    for line in path.read_text(encoding='utf-8').splitlines():
+        line = line.split('#')[0].strip()
+        if line and not line.startswith('-'):
+            names[line.split('[')[0].split('=')[0].split('<')[0].split('>')[0].lower()] = line
+    return names
+
+
+def test_ros_requirements_keep_the_distributions_numpy_and_opencv() -> None:
+    # ROS 2's compiled Python modules are built against numpy 1.x: a sourced ROS must not get
+    # numpy 2 (or an OpenCV wheel requiring it) from us.
+    ros = _requirement_names(ROOT / 'requirements-ros.txt')
+    assert ros['numpy'] == 'numpy<2'
+    assert not any(name.startswith(('opencv', 'ros-')) for name in ros)
+    standalone = _requirement_names(ROOT / 'requirements.txt')
+    runtime = {name for name in standalone if not name.startswith(('ros-', 'colcon'))}
+    assert runtime - set(ros) == {'opencv-python-headless', 'pyyaml'}  # from the distribution
+    dev = (ROOT / 'requirements-dev.txt').read_text(encoding='utf-8')
+    assert '-r requirements-dev.txt' in (ROOT / 'requirements.txt').read_text(encoding='utf-8')
+    assert 'pytest==' in dev
