@@ -108,8 +108,8 @@ log "installing ${REQUIREMENTS[*]} into .venv"
 # (the filter drops pip's notes about extra package indexes configured but absent here)
 "$VENV/bin/python" -m pip install --disable-pip-version-check --progress-bar off -q \
   "${REQUIREMENTS[@]}" 2>&1 | { grep -v 'is ignored: it is neither a file nor a directory' || true; }
-# nuscenes-devkit pins numpy<2, which would downgrade numpy and OpenCV; its code runs on
-# numpy 2, so it goes in without its pins (its needs are in requirements.txt).
+# nuscenes-devkit pins numpy<2 and pulls an OpenCV wheel; its code runs on numpy 2, so it goes
+# in without its pins in both modes (the parts of its needs it uses are in the requirements).
 "$VENV/bin/python" -m pip install --disable-pip-version-check --progress-bar off -q \
   --no-deps "$NUSCENES_DEVKIT" 2>&1 | { grep -v 'is ignored: it is neither a file nor a directory' || true; }
 

@@ -150,11 +150,13 @@ def test_workspace_install_layout() -> None:
 
 
 def _requirement_names(path: Path) -> dict[str, str]:
-    """Map each requirement's lower-case name to its line (comments and -r lines skipped)."""
+    """Map each requirement's lower-case name to its line, following ``-r`` includes."""
     names = {}
     for line in path.read_text(encoding='utf-8').splitlines():
         line = line.split('#')[0].strip()
-        if line and not line.startswith('-'):
+        if line.startswith('-r '):
+            names.update(_requirement_names(path.parent / line[3:].strip()))
+        elif line:
             names[line.split('[')[0].split('=')[0].split('<')[0].split('>')[0].lower()] = line
     return names
 
@@ -164,10 +166,9 @@ def test_ros_requirements_keep_the_distributions_numpy_and_opencv() -> None:
     # numpy 2 (or an OpenCV wheel requiring it) from us.
     ros = _requirement_names(ROOT / 'requirements-ros.txt')
     assert ros['numpy'] == 'numpy<2'
-    assert not any(name.startswith(('opencv', 'ros-')) for name in ros)
+    assert not any(name.startswith(('opencv', 'ros-', 'pytest')) for name in ros)
     standalone = _requirement_names(ROOT / 'requirements.txt')
     runtime = {name for name in standalone if not name.startswith(('ros-', 'colcon'))}
-    assert runtime - set(ros) == {'opencv-python-headless', 'pyyaml'}  # from the distribution
-    dev = (ROOT / 'requirements-dev.txt').read_text(encoding='utf-8')
-    assert '-r requirements-dev.txt' in (ROOT / 'requirements.txt').read_text(encoding='utf-8')
-    assert 'pytest==' in dev
+    tools = set(_requirement_names(ROOT / 'requirements-dev.txt'))
+    assert runtime - set(ros) - tools == {'opencv-python-headless', 'pyyaml'}  # distribution's
+    assert {'pytest', 'torch'} <= set(standalone)

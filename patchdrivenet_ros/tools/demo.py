@@ -19,6 +19,7 @@ Needs rclpy and vision_msgs (source .ws/env.sh; ``make demo`` does).
 from __future__ import annotations
 
 import argparse
+import bisect
 from dataclasses import dataclass, field
 import json
 import logging
@@ -60,6 +61,7 @@ NODE_START_TIMEOUT_S = 180.0
 ANSWER_TIMEOUT_S = 20.0
 QUIET_END_S = 3.0
 VIDEO_FPS = 10.0
+_NO_DETECTIONS = (np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros(0, np.int64))
 
 
 @dataclass
@@ -296,29 +298,29 @@ def streaming_sources(records: dict[int, FrameRecord]) -> dict[int, int | None]:
     (streaming perception: the world does not wait for the answer); None before any answer.
     """
     arrivals = sorted((r.answered_s, s) for s, r in records.items() if r.answered_s is not None)
+    times = [answered_s for answered_s, _ in arrivals]
     sources: dict[int, int | None] = {}
     for stamp, record in records.items():
-        on_hand = [source for answered_s, source in arrivals if answered_s <= record.sent_s]
-        sources[stamp] = on_hand[-1] if on_hand else None
+        on_hand = bisect.bisect_right(times, record.sent_s)
+        sources[stamp] = arrivals[on_hand - 1][1] if on_hand else None
     return sources
 
 
 def _score(pairs: list[tuple[FrameRecord | None, FrameLabels]]) -> dict[str, float]:
-    """Segmentation and detection scores of (prediction, truth) pairs; None predicts nothing."""
+    """Scores of (answered record, truth) pairs; a None record predicts nothing."""
     segmentation, detection = SegmentationEvaluator(CLASS_NAMES), DetectionEvaluator(CLASS_NAMES)
     for record, truth in pairs:
         mask = record.mask if record is not None else None
+        found = record.detections if record is not None else None
         segmentation.add(mask if mask is not None else np.full_like(truth.mask, IGNORE_INDEX),
                          truth.mask)
-        found = record.detections if record is not None else None
-        if found is None:
-            found = (np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros(0, np.int64))
-        detection.add(*found, truth.boxes, truth.class_ids)
+        boxes, scores, ids = found if found is not None else _NO_DETECTIONS
+        detection.add(boxes, scores, ids, truth.boxes, truth.class_ids)
     seg, det = segmentation.summary(), detection.summary()
     return {'miou': seg['miou'], 'thin_iou': seg['thin_iou'], 'map50': det['map50']}
 
 
-def summarize(replay: Replay, bag: Path, elapsed_s: float) -> dict[str, Any]:
+def summarize(replay: Replay, bag: Path) -> dict[str, Any]:
     """Score the drive's labels against the node's outputs and collect the numbers.
 
     ``miou``, ``thin_iou`` and ``map50`` score each answered frame's own output; the
@@ -350,7 +352,6 @@ def summarize(replay: Replay, bag: Path, elapsed_s: float) -> dict[str, Any]:
         **{f'streaming_{key}': value for key, value in streaming.items()},
         'dropped_frames': int(diag.get('dropped_frames', '0')),
         'weights_loaded': diag.get('weights_loaded') == 'true',
-        'elapsed_s': elapsed_s,
     }
 
 
@@ -431,7 +432,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     finally:
         stop_node(process)
-    summary = summarize(replay, bag, 0.0)
+    summary = summarize(replay, bag)
     video_frames = write_previews(replay, out)
     summary['elapsed_s'] = time.perf_counter() - started
     (out / 'summary.json').write_text(json.dumps(summary, indent=2) + '\n', encoding='utf-8')
