@@ -154,30 +154,38 @@ class PerceptionEngine:
 
     def infer(self, frames: Sequence[np.ndarray], *, bgr: bool = False,
               stamps: Sequence[float] | None = None,
-              streams: Sequence[str] | None = None) -> list[FrameResult]:
+              streams: Sequence[str] | None = None,
+              choice_scores: Sequence[np.ndarray] | None = None) -> list[FrameResult]:
         """Perceive frames (H, W, 3) uint8 of one size; one FrameResult per frame.
 
         The frames share one patch budget (top-K across them). ``streams`` names the camera of
         each frame (its temporal state; unique within a call), ``stamps`` are seconds (a jump
-        resets that stream's cache). Frames may be non-contiguous views.
+        resets that stream's cache). Frames may be non-contiguous views. ``choice_scores``
+        (one (N,) array per frame over the candidate grid) choose the patches instead of the
+        learned priority: for studies such as an oracle's choice.
         """
         height, width = check_frames(frames)
         count = len(frames)
         names = list(streams) if streams is not None else [DEFAULT_STREAM] * count
         times: list[float | None] = list(stamps) if stamps is not None else [None] * count
-        if len(names) != count or len(times) != count:
-            raise ValueError('give one stream name and one stamp per frame')
+        scores: list[np.ndarray | None] = (list(choice_scores) if choice_scores is not None
+                                           else [None] * count)
+        if len(names) != count or len(times) != count or len(scores) != count:
+            raise ValueError('give one stream name, stamp and choice score array per frame')
         if len(set(names)) != count:
             raise ValueError('each stream may appear once per call')
+        if any(s is None for s in scores) and any(s is not None for s in scores):
+            raise ValueError('give choice scores for every frame of a call or for none')
         config = self.config
         settings = run_settings(config)
         if config.method != 'sf_interval':
-            return self._run(frames, bgr, times, names, settings)
+            return self._run(frames, bgr, times, names, settings, scores)
         due = [self._hold.due(n, config.interval_k, t, (width, height), config.time_jump_s)
                for n, t in zip(names, times, strict=True)]
         run = [i for i in range(count) if due[i]]
         computed = iter(self._run([frames[i] for i in run], bgr, [times[i] for i in run],
-                                  [names[i] for i in run], settings) if run else [])
+                                  [names[i] for i in run], settings, [scores[i] for i in run])
+                        if run else [])
         results = []
         for i in range(count):
             if due[i]:
@@ -197,7 +205,8 @@ class PerceptionEngine:
         return stream.state
 
     def _run(self, frames: Sequence[np.ndarray], bgr: bool, stamps: Sequence[float | None],
-             streams: Sequence[str], settings: RunSettings) -> list[FrameResult]:
+             streams: Sequence[str], settings: RunSettings,
+             choice_scores: Sequence[np.ndarray | None]) -> list[FrameResult]:
         """Run the model once on a batch of frames with the given settings."""
         model, config = self.model, self.config
         timer = StageTimer(self.device)
@@ -209,7 +218,14 @@ class PerceptionEngine:
             encoded = model.encode_global(images, settings.global_scale)
             grid = candidate_grid(width, height, config.patch_sizes)
             priority_logits = model.candidate_priorities(encoded, grid)  # (B, N)
-            chosen = model.choose(priority_logits, grid, settings.patch_budget)  # (K, 2)
+            ranking = priority_logits  # (B, N)
+            given = [c for c in choice_scores if c is not None]
+            if given:
+                ranking = torch.from_numpy(np.stack(given).astype(np.float32))  # (B, N)
+                if ranking.shape != priority_logits.shape:
+                    raise ValueError(f'choice scores of shape {tuple(ranking.shape)}; the '
+                                     f'candidate grid needs {tuple(priority_logits.shape)}')
+            chosen = model.choose(ranking, grid, settings.patch_budget)  # (K, 2)
             timer.lap('global')
             frame_of, cells = chosen[:, 0], chosen[:, 1]  # (K,) each
             boxes = grid.boxes[cells]  # (K, 4)

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 import time
@@ -12,12 +12,15 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from patchdrivenet_ros.classes import CLASS_NAMES
+from patchdrivenet_ros.classes import CLASS_NAMES, thin_class_ids
 from patchdrivenet_ros.data.bags import iter_bag_images, load_label_sidecar, sidecar_path
 from patchdrivenet_ros.data.frame import LabeledFrame
 from patchdrivenet_ros.engine import PerceptionEngine
 from patchdrivenet_ros.metrics import DetectionEvaluator, KittiEvaluator, SegmentationEvaluator
+from patchdrivenet_ros.model.baselines import run_settings
+from patchdrivenet_ros.model.candidates import candidate_grid
 from patchdrivenet_ros.result import FrameResult
+from patchdrivenet_ros.training.oracle import label_oracle_scores
 
 KITTI_TYPES = {'car': 'Car', 'pedestrian': 'Pedestrian', 'cyclist': 'Cyclist'}
 """Our classes scored by the KITTI 2D benchmark, with its type names (others do not count)."""
@@ -120,6 +123,38 @@ def score_sequences(engine: PerceptionEngine, sequences: Iterable[Iterable[Label
             result = engine.infer([frame.image], stamps=[frame.stamp_ns * 1e-9])[0]
             score.add(frame, result, (time.perf_counter() - start) * 1e3)
     return score
+
+
+def oracle_choice_scores(engine: PerceptionEngine, frame: LabeledFrame) -> np.ndarray:
+    """Score the engine's patch candidates for ``frame`` from its labels (the label oracle)."""
+    height, width = frame.mask.shape
+    grid = candidate_grid(width, height, engine.config.patch_sizes)
+    return label_oracle_scores(frame.mask, grid.boxes, run_settings(engine.config).global_scale,
+                               thin_class_ids())
+
+
+def score_drives(engine: PerceptionEngine, drives: Iterable[Sequence[LabeledFrame]],
+                 oracle_choice: bool = False) -> tuple[SequenceScore, list[SequenceScore]]:
+    """Score the engine on each drive: pooled over all drives, and each drive on its own.
+
+    The per-drive scores give the noise of a comparison (the spread over drives). With
+    ``oracle_choice`` the patches are chosen from each frame's labels instead of the learned
+    priority: the learned choice's upper bound.
+    """
+    pooled, each = SequenceScore(), []
+    for drive in drives:
+        own = SequenceScore()
+        engine.reset()
+        for frame in drive:
+            scores = [oracle_choice_scores(engine, frame)] if oracle_choice else None
+            start = time.perf_counter()
+            result = engine.infer([frame.image], stamps=[frame.stamp_ns * 1e-9],
+                                  choice_scores=scores)[0]
+            latency = (time.perf_counter() - start) * 1e3
+            pooled.add(frame, result, latency)
+            own.add(frame, result, latency)
+        each.append(own)
+    return pooled, each
 
 
 def score_bag(engine: PerceptionEngine, bag: Path, topic: str | None = None,

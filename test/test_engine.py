@@ -149,6 +149,21 @@ def test_frames_share_one_budget(model: PatchDriveNet, texture: np.ndarray) -> N
     assert sum(r.plan.reused for r in again) == 10
 
 
+def test_choice_scores_choose_the_patches(model: PatchDriveNet, texture: np.ndarray) -> None:
+    runner = engine(model, patch_budget=3, reuse_rule='off', patch_sizes=(64,))
+    grid = candidate_grid(WIDTH, HEIGHT, (64,))
+    scores = np.zeros(len(grid), np.float32)
+    wanted = [0, 7, len(grid) - 1]  # far apart: no overlap defers any of them
+    scores[wanted] = [0.9, 0.8, 0.7]
+    (result,) = runner.infer([frame(texture)], choice_scores=[scores])
+    assert sorted(result.plan.cell_ids.tolist()) == wanted
+    with pytest.raises(ValueError, match='candidate grid needs'):
+        runner.infer([frame(texture)], choice_scores=[scores[:-1]])
+    with pytest.raises(ValueError, match='every frame of a call or for none'):
+        runner.infer([frame(texture), frame(texture)], streams=['a', 'b'],
+                     choice_scores=[scores, None])  # type: ignore[list-item]
+
+
 def test_sf_interval_holds_results_between_runs(model: PatchDriveNet,
                                                 texture: np.ndarray) -> None:
     runner = engine(model, method='sf_interval', interval_k=3)

@@ -11,6 +11,7 @@ from patchdrivenet_ros.data.synthetic import generate_drive
 from patchdrivenet_ros.engine import PerceptionEngine
 from patchdrivenet_ros.evaluation import score_sequences
 from patchdrivenet_ros.model.factory import build_model
+from patchdrivenet_ros.model.shipped import UNIFORM_FAMILY
 from patchdrivenet_ros.model.weights import save_weights
 from patchdrivenet_ros.tools.evaluate import main
 
@@ -51,15 +52,49 @@ def test_cli_writes_one_row_per_method_and_split(tmp_path: Path):
     weights = tmp_path / 'tiny.safetensors'
     save_weights(build_model(TINY), weights)
     out = tmp_path / 'rows.json'
-    assert main(['synthetic', '--weights', str(weights), '--sf-low-weights', str(weights),
+    assert main(['synthetic', '--weights', str(weights), '--scales', '', '--params-file', '',
+                 '--oracle-budgets', '',
                  '--budgets', '2', '--reuse-rules', 'compensated', '--reuse-budget', '2',
                  '--interval', '0',
                  '--drives', '1', '--frames', '2', '--json', str(out)]) == 0
     rows = json.loads(out.read_text())
-    names = [(r['method'], r['split']) for r in rows]
-    assert names == [(m, s) for m in ('SF-low', 'PatchDriveNet K=2',
-                                      'PatchDriveNet K=2 reuse=compensated')
+    names = [(r['method'], r['split'], r['family']) for r in rows]
+    assert names == [(m, s, f) for m, f in (('PatchDriveNet K=2', 'patchdrivenet'),
+                                            ('PatchDriveNet K=2 reuse=compensated', 'reuse'))
                      for s in ('clear', 'adverse')]
+    assert not any(r['default'] for r in rows)
+
+
+def test_frontier_rows_plot_and_default_row(tmp_path: Path):
+    for member in UNIFORM_FAMILY:
+        save_weights(build_model(TINY), member.weights(tmp_path))
+    params = tmp_path / 'params.yaml'
+    params.write_text('/**:\n  ros__parameters:\n    patch_budget: 2\n'
+                      '    reuse_rule: compensated\n    motion_threshold: 2.5\n')
+    out, plot = tmp_path / 'rows.json', tmp_path / 'frontier.png'
+    assert main(['synthetic', '--weights', str(UNIFORM_FAMILY[0].weights(tmp_path)),
+                 '--baselines', str(tmp_path), '--scales', '0.25,0.5,1.0',
+                 '--params-file', str(params), '--budgets', '0,2', '--reuse-rules', '',
+                 '--oracle-budgets', '2',
+                 '--interval', '0', '--drives', '2', '--frames', '2',
+                 '--json', str(out), '--plot', str(plot)]) == 0
+    rows = json.loads(out.read_text())
+    clear = {r['method']: r for r in rows if r['split'] == 'clear'}
+    assert list(clear) == ['SF-low', 'SF-0.5', 'SF-full', 'PatchDriveNet K=0',
+                           'PatchDriveNet K=2', 'PatchDriveNet K=2 oracle choice',
+                           'PatchDriveNet default (K=2, reuse=compensated)']
+    assert clear['PatchDriveNet K=2 oracle choice']['family'] == 'oracle'
+    assert [clear[m]['family'] for m in ('SF-low', 'SF-0.5', 'SF-full')] == ['uniform'] * 3
+    assert [clear[m]['global_scale'] for m in ('SF-low', 'SF-0.5', 'SF-full')] == [
+        0.25, 0.5, 1.0]
+    flops = [clear[m]['gflops_per_frame'] for m in ('SF-low', 'SF-0.5', 'SF-full')]
+    assert flops == sorted(flops) and flops[0] < flops[-1]
+    default = [r for r in rows if r['default']]
+    assert len(default) == 2 and all(r['family'] == 'reuse' for r in default)
+    assert all(len(r['drives']) == 2 for r in rows)
+    assert 'above_uniform' in clear['PatchDriveNet K=2']
+    assert 'above_uniform' not in clear['SF-0.5']
+    assert plot.stat().st_size > 10_000 and plot.read_bytes()[:4] == b'\x89PNG'
 
 
 def test_bag_command_scores_the_labelled_frames(tmp_path: Path):

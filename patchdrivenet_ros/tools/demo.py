@@ -47,6 +47,7 @@ from patchdrivenet_ros.data.bags import (
 from patchdrivenet_ros.data.frame import FrameLabels
 from patchdrivenet_ros.data.synthetic import generate_drive, profile_config
 from patchdrivenet_ros.metrics import DetectionEvaluator, SegmentationEvaluator
+from patchdrivenet_ros.tools.params_file import default_params_file
 from patchdrivenet_ros.visualize import mosaic
 
 LOGGER = logging.getLogger('patchdrivenet_demo')
@@ -84,19 +85,6 @@ class Replay:
     records: dict[int, FrameRecord] = field(default_factory=dict)
     diagnostics: dict[str, str] = field(default_factory=dict)
     last_output_s: float = 0.0
-
-
-def default_params_file() -> Path:
-    """Return config/perception.yaml: the installed share's, else the repository's."""
-    try:
-        from ament_index_python.packages import get_package_share_directory
-
-        installed = Path(get_package_share_directory('patchdrivenet_ros'))
-        if (installed / 'config' / 'perception.yaml').is_file():
-            return installed / 'config' / 'perception.yaml'
-    except Exception:  # not installed, or no ament index: use the checkout
-        LOGGER.debug('no installed share; using the repository config')
-    return Path(__file__).resolve().parents[2] / 'config' / 'perception.yaml'
 
 
 def _image_array(msg: Any) -> np.ndarray:

@@ -18,14 +18,20 @@ from pathlib import Path
 import sys
 from typing import Any
 
-from patchdrivenet_ros.config import PerceptionConfig, with_changes
+from patchdrivenet_ros.accuracy_targets import check_targets, format_checks
+from patchdrivenet_ros.config import PerceptionConfig, load_yaml, with_changes
 from patchdrivenet_ros.data.drive_config import profile_config
 from patchdrivenet_ros.data.frame import LabeledFrame
 from patchdrivenet_ros.data.kitti import load_kitti_object
 from patchdrivenet_ros.data.synthetic import generate_drive
 from patchdrivenet_ros.engine import PerceptionEngine
-from patchdrivenet_ros.evaluation import score_bag, score_sequences
+from patchdrivenet_ros.evaluation import SequenceScore, score_bag, score_drives, score_sequences
+from patchdrivenet_ros.frontier import FRONTIER_METRICS, add_margins
+from patchdrivenet_ros.frontier_plot import plot_frontier
+from patchdrivenet_ros.model.baselines import run_settings
+from patchdrivenet_ros.model.shipped import UNIFORM_FAMILY, shipped_weights_dir, uniform_baseline
 from patchdrivenet_ros.model.weights import default_weights_path, load_weights
+from patchdrivenet_ros.tools.params_file import default_params_file
 
 HELD_OUT_SEED = 900_000
 """First scene seed of the held-out drives; training seeds lie far below it."""
@@ -33,8 +39,11 @@ HELD_OUT_SEED = 900_000
 ADVERSE = (('rain',), ('fog',), ('night',), ('snow', 'motion_blur'), ('noise', 'rain'))
 """Conditions of the adverse drives, taken in turn."""
 
-COLUMNS = ('miou', 'thin_iou', 'boundary_iou', 'map50', 'gflops_per_frame', 'latency_ms_p50',
-           'patches_per_frame', 'reuse_ratio')
+COLUMNS = ('miou', 'thin_iou', 'boundary_iou', 'map50', 'map_small', 'kitti_map_moderate',
+           'gflops_per_frame', 'latency_ms_p50', 'patches_per_frame', 'reuse_ratio')
+DRIVE_KEYS = ('miou', 'thin_iou', 'boundary_iou', 'map50', 'map_small', 'kitti_map_moderate',
+              'gflops_per_frame', 'reuse_ratio')
+"""Numbers kept per drive (for the spread over drives)."""
 KITTI_COLUMNS = ('kitti_car_easy', 'kitti_car_moderate', 'kitti_car_hard',
                  'kitti_pedestrian_moderate', 'kitti_cyclist_moderate', 'kitti_map_moderate',
                  'map50', 'map')
@@ -42,42 +51,73 @@ KITTI_COLUMNS = ('kitti_car_easy', 'kitti_car_moderate', 'kitti_car_hard',
 
 @dataclass(frozen=True)
 class Method:
-    """One row of the comparison: a name, its weights and its runtime config."""
+    """One row of the comparison: a name, its weights, its runtime config and its family.
+
+    Families: ``uniform`` (SF-* at one scale), ``patchdrivenet`` (patches, no temporal reuse),
+    ``reuse`` (patches with a reuse rule), ``interval`` (SF-interval-k), ``depth``, ``oracle``
+    (patches chosen from the labels: the learned choice's upper bound).
+    """
 
     name: str
     weights: Path
     config: PerceptionConfig
+    family: str
+    default: bool = False
+    oracle_choice: bool = False  # patches chosen from the labels (the learned choice's bound)
+
+
+def default_method(args: argparse.Namespace, base: PerceptionConfig) -> Method:
+    """Return the row running the shipped node parameters (device, threads from the CLI)."""
+    config = load_yaml(PerceptionConfig, args.params_file, device=base.device,
+                       threads=base.threads)
+    family = 'patchdrivenet' if config.reuse_rule == 'off' else 'reuse'
+    name = f'PatchDriveNet default (K={config.patch_budget}, reuse={config.reuse_rule})'
+    return Method(name, Path(config.weights) if config.weights else args.weights, config,
+                  family, default=True)
 
 
 def methods(args: argparse.Namespace) -> list[Method]:
     """Build the compared methods from the command line."""
     base = PerceptionConfig(device=args.device, threads=args.threads)
-    rows = []
-    if args.sf_full_weights:
-        rows.append(Method('SF-full', args.sf_full_weights, with_changes(base, method='sf_full')))
-    if args.sf_low_weights:
-        rows.append(Method('SF-low', args.sf_low_weights, with_changes(base, method='sf_low')))
+    rows = [Method(member.name, member.weights(args.baselines), member.config(base), 'uniform')
+            for member in map(uniform_baseline, args.scales)]
     if args.sf_depth_half_weights:
         rows.append(Method('SF-depth-0.5', args.sf_depth_half_weights,
-                           with_changes(base, method='sf_full')))
+                           with_changes(base, method='sf_full'), 'depth'))
     for budget in args.budgets:
         rows.append(Method(f'PatchDriveNet K={budget}', args.weights,
-                           with_changes(base, patch_budget=budget, reuse_rule='off')))
+                           with_changes(base, patch_budget=budget, reuse_rule='off'),
+                           'patchdrivenet'))
+    for budget in args.oracle_budgets:
+        rows.append(Method(f'PatchDriveNet K={budget} oracle choice', args.weights,
+                           with_changes(base, patch_budget=budget, reuse_rule='off'), 'oracle',
+                           oracle_choice=True))
+    default = default_method(args, base) if args.params_file else None
     budget = args.reuse_budget
     for rule in args.reuse_rules:
-        rows.append(Method(f'PatchDriveNet K={budget} reuse={rule}', args.weights,
-                           with_changes(base, patch_budget=budget, reuse_rule=rule)))
+        config = with_changes(base, patch_budget=budget, reuse_rule=rule)
+        if default is None or config != with_changes(default.config, weights=''):
+            rows.append(Method(f'PatchDriveNet K={budget} reuse={rule}', args.weights, config,
+                               'reuse'))
+    if default is not None:
+        rows.append(default)
     if args.interval:
         rows.append(Method(f'SF-interval-{args.interval} K={budget}', args.weights, with_changes(
-            base, method='sf_interval', interval_k=args.interval, patch_budget=budget)))
+            base, method='sf_interval', interval_k=args.interval, patch_budget=budget),
+            'interval'))
     return rows
+
+
+def drive_conditions(index: int, adverse: bool) -> tuple[str, ...]:
+    """Conditions of held-out drive ``index`` of a split."""
+    return ADVERSE[index % len(ADVERSE)] if adverse else ()
 
 
 def held_out_drives(args: argparse.Namespace, adverse: bool) -> Iterator[list[LabeledFrame]]:
     """Yield the held-out drives (materialised, so every method sees the same frames)."""
     for index in range(args.drives):
-        conditions = ADVERSE[index % len(ADVERSE)] if adverse else ()
-        config = profile_config(args.profile, num_frames=args.frames, conditions=conditions,
+        config = profile_config(args.profile, num_frames=args.frames,
+                                conditions=drive_conditions(index, adverse),
                                 seed=HELD_OUT_SEED + index + (10_000 if adverse else 0))
         yield list(generate_drive(config))
 
@@ -92,18 +132,46 @@ def format_table(rows: list[dict[str, Any]], columns: Sequence[str] = COLUMNS) -
     return '\n'.join(lines)
 
 
+def format_margins(rows: list[dict[str, Any]]) -> str:
+    """Render each row's margin above the uniform curve (mean over drives +- 2 SE)."""
+    lines = ['| method | split | ' + ' | '.join(FRONTIER_METRICS) + ' |',
+             '|' + '---|' * (len(FRONTIER_METRICS) + 2)]
+    for row in rows:
+        if 'above_uniform' in row:
+            cells = [f"{m['mean']:+.3f} +- {2 * m['se']:.3f}"
+                     for m in (row['above_uniform'][k] for k in FRONTIER_METRICS)]
+            lines.append(f"| {row['method']} | {row['split']} | " + ' | '.join(cells) + ' |')
+    return '\n'.join(lines)
+
+
+def drive_row(score: SequenceScore, conditions: tuple[str, ...]) -> dict[str, Any]:
+    """Return the per-drive numbers a row keeps for the noise of comparisons."""
+    summary = score.summary()
+    return {**{key: summary[key] for key in DRIVE_KEYS}, 'conditions': list(conditions)}
+
+
 def run_synthetic(args: argparse.Namespace) -> list[dict[str, Any]]:
-    """Score every method on clear and adverse held-out drives."""
+    """Score every method on clear and adverse held-out drives; add frontier margins."""
     splits = {'clear': list(held_out_drives(args, False)),
               'adverse': list(held_out_drives(args, True))}
     rows = []
     for method in methods(args):
         engine = PerceptionEngine(load_weights(method.weights), method.config)
+        settings = run_settings(method.config)
         for split, drives in splits.items():
-            summary = score_sequences(engine, drives).summary()
+            pooled, each = score_drives(engine, drives, method.oracle_choice)
+            summary = pooled.summary()
             summary.pop('per_class_iou')
-            rows.append({'method': method.name, 'split': split, **summary})
+            rows.append({
+                'method': method.name, 'split': split, 'family': method.family,
+                'default': method.default, 'patch_budget': settings.patch_budget,
+                'global_scale': settings.global_scale, 'reuse_rule': settings.reuse_rule,
+                **summary,
+                'drives': [drive_row(score, drive_conditions(i, split == 'adverse'))
+                           for i, score in enumerate(each)],
+            })
             print(format_table(rows[-1:]).splitlines()[-1], flush=True)
+    add_margins(rows)
     return rows
 
 
@@ -139,6 +207,21 @@ def add_single_method(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--json', type=Path, help='write the rows here')
 
 
+def int_list(text: str) -> list[int]:
+    """Parse '0,4,12' (empty: no values)."""
+    return [int(v) for v in text.split(',') if v.strip()]
+
+
+def float_list(text: str) -> list[float]:
+    """Parse '0.25,0.5' (empty: no values)."""
+    return [float(v) for v in text.split(',') if v.strip()]
+
+
+def optional_path(text: str) -> Path | None:
+    """Parse a path; the empty string means none."""
+    return Path(text) if text else None
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """Parse the command line."""
     parser = argparse.ArgumentParser(description=__doc__,
@@ -147,12 +230,21 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     synthetic = sub.add_parser('synthetic', help='held-out synthetic drives, clear and adverse')
     synthetic.add_argument('--weights', type=Path, default=default_weights_path(),
                            help='PatchDriveNet weights (default: the shipped ones)')
-    synthetic.add_argument('--sf-full-weights', type=Path, help='weights trained as sf_full')
-    synthetic.add_argument('--sf-low-weights', type=Path, help='weights trained as sf_low')
+    synthetic.add_argument('--baselines', type=Path, default=shipped_weights_dir(),
+                           help='folder with the uniform family (sf_full.safetensors, '
+                                'sf_0.5.safetensors, ...; default: the shipped ones)')
+    synthetic.add_argument('--scales', type=float_list,
+                           default=[m.scale for m in UNIFORM_FAMILY],
+                           help='scales of the uniform family to score ("" = none)')
     synthetic.add_argument('--sf-depth-half-weights', type=Path,
                            help='weights of the depth-0.5 model trained as sf_full')
-    synthetic.add_argument('--budgets', type=lambda s: [int(v) for v in s.split(',')],
-                           default=[4, 12, 24], help='PatchDriveNet budgets, e.g. 4,12,24')
+    synthetic.add_argument('--params-file', type=optional_path, default=default_params_file(),
+                           help='the default row runs these node parameters '
+                                '(default: config/perception.yaml; "" = no default row)')
+    synthetic.add_argument('--budgets', type=int_list, default=[0, 4, 8, 12, 16, 24],
+                           help='PatchDriveNet budgets without reuse, e.g. 0,4,12,24')
+    synthetic.add_argument('--oracle-budgets', type=int_list, default=[12],
+                           help='budgets whose patches are also chosen by the label oracle')
     synthetic.add_argument('--reuse-rules', type=lambda s: [v for v in s.split(',') if v],
                            default=['displacement', 'compensated'],
                            help='reuse rules scored at --reuse-budget')
@@ -160,11 +252,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                            help='budget of the reuse and SF-interval rows (default: 12)')
     synthetic.add_argument('--interval', type=int, default=3, help='k of SF-interval-k (0: skip)')
     synthetic.add_argument('--profile', default='kitti', choices=('kitti', 'nuscenes'))
-    synthetic.add_argument('--drives', type=int, default=4, help='drives per split')
+    synthetic.add_argument('--drives', type=int, default=8, help='drives per split')
     synthetic.add_argument('--frames', type=int, default=10, help='frames per drive')
     synthetic.add_argument('--device', default='auto')
     synthetic.add_argument('--threads', type=int, default=0)
     synthetic.add_argument('--json', type=Path, help='write the rows here')
+    synthetic.add_argument('--plot', type=Path,
+                           help='draw accuracy against GFLOPs per frame here (.png)')
     bag = sub.add_parser('bag', help='a recorded bag with a label sidecar (<bag>.labels)')
     bag.add_argument('bag', type=Path, help='ROS 1 .bag, or rosbag2 folder / .mcap / .db3')
     bag.add_argument('--topic', help='image topic (default: every image topic)')
@@ -182,6 +276,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     run = {'synthetic': run_synthetic, 'bag': run_bag, 'kitti': run_kitti}[args.command]
     rows = run(args)
     print(format_table(rows, KITTI_COLUMNS if args.command == 'kitti' else COLUMNS))
+    if args.command == 'synthetic':
+        print(format_margins(rows))
+        print(format_checks(check_targets(rows)))
+        if args.plot:
+            print(f'plot: {plot_frontier(rows, args.plot)}')
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(rows, indent=2) + '\n', encoding='utf-8')

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 import torch.nn.functional as F  # noqa: N812
 
@@ -62,3 +63,15 @@ def oracle_candidate_scores(pixel_map: torch.Tensor, boxes: torch.Tensor) -> tor
     area = ((x2 - x1) * (y2 - y1)).clamp(min=1).to(pixel_map.dtype)
     mean = total / area  # (B, N)
     return mean / mean.amax(1, keepdim=True).clamp(min=1e-6)
+
+
+def label_oracle_scores(mask: np.ndarray, boxes: np.ndarray, scale: float,
+                        thin_ids: tuple[int, ...]) -> np.ndarray:
+    """Score candidate boxes (N, 4) of one frame from its labels alone: (N,) in [0, 1].
+
+    The oracle the trainer explores with: pixels a view at ``scale`` cannot represent, class
+    boundaries and thin classes of the (H, W) uint8 label mask (255 = unlabeled).
+    """
+    labels = torch.from_numpy(mask.astype(np.int64))[None]  # (1, H, W)
+    pixel_map = oracle_pixel_map(resolution_errors(labels, scale), labels, thin_ids)
+    return oracle_candidate_scores(pixel_map, torch.from_numpy(boxes))[0].numpy()

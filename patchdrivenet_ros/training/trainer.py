@@ -141,6 +141,7 @@ class Trainer:
         weights = self.out_dir / f'{self.config.method}.safetensors'
         save_weights(self.model.cpu(), weights, metadata={
             'method': self.config.method, 'steps': str(self.step), 'seed': str(self.config.seed),
+            'global_scale': str(self.scale),
         })
         self.model.to(self.device)
         return weights

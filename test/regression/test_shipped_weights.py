@@ -1,0 +1,89 @@
+# Copyright 2026 The patchdrivenet_ros Authors
+# SPDX-License-Identifier: Apache-2.0
+"""The shipped weights still do what they did when they were recorded.
+
+A few fixed synthetic frames run through the shipped default weights with the shipped node
+parameters; accuracy, detections and the patch plan are compared with ``shipped_default.json``.
+A change that silently degrades the shipped model fails here. New weights come with new
+recorded values, on purpose and in the same commit:
+
+    PATCHDRIVENET_RECORD=1 python -m pytest test/regression -k recorded
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from patchdrivenet_ros.config import ModelConfig, PerceptionConfig, load_yaml, with_changes
+from patchdrivenet_ros.data.drive_config import profile_config
+from patchdrivenet_ros.data.synthetic import generate_drive
+from patchdrivenet_ros.engine import PerceptionEngine
+from patchdrivenet_ros.metrics import SegmentationEvaluator
+from patchdrivenet_ros.model.weights import default_weights_path, load_weights
+
+RECORDED = Path(__file__).with_name('shipped_default.json')
+PARAMS = Path(__file__).resolve().parents[2] / 'config' / 'perception.yaml'
+SEED = 950_000
+"""Scene seed of the reference drive: outside training (1000+) and the held-out sets."""
+FRAMES = 3
+MIOU_TOLERANCE = 0.005
+"""Float rounding across CPUs and thread counts moves mIoU by far less than this."""
+MAX_DIFFERENT_PATCHES = 1
+"""Near-tied priorities may swap one patch between CPUs; more means the ranking changed."""
+MAX_DETECTION_DIFFERENCE = 1
+
+
+def measure() -> dict[str, Any]:
+    """Run the shipped weights and parameters on the reference drive; return what to compare."""
+    config = with_changes(load_yaml(PerceptionConfig, PARAMS), device='cpu', threads=1)
+    engine = PerceptionEngine(load_weights(default_weights_path()), config)
+    drive = generate_drive(profile_config('kitti', num_frames=FRAMES, seed=SEED))
+    frames = []
+    for frame in drive:
+        result = engine.infer([frame.image], stamps=[frame.stamp_ns * 1e-9])[0]
+        evaluator = SegmentationEvaluator()
+        evaluator.add(result.mask, frame.mask)
+        frames.append({
+            'miou': evaluator.summary()['miou'],
+            'detections': int(len(result.boxes)),
+            'patch_cells': sorted(int(c) for c in result.plan.cell_ids),
+            'reused': result.plan.reused,
+        })
+    return {'seed': SEED, 'frames': frames}
+
+
+@pytest.fixture(scope='module')
+def measured() -> dict[str, Any]:
+    """Measure; record into shipped_default.json when PATCHDRIVENET_RECORD=1."""
+    values = measure()
+    if os.environ.get('PATCHDRIVENET_RECORD') == '1':
+        RECORDED.write_text(json.dumps(values, indent=2) + '\n', encoding='utf-8')
+    return values
+
+
+def test_shipped_default_weights_match_the_default_model_config():
+    model = load_weights(default_weights_path(), expected=ModelConfig())
+    assert not model.training
+
+
+def test_shipped_weights_give_the_recorded_accuracy_and_plan(measured: dict[str, Any]):
+    recorded = json.loads(RECORDED.read_text(encoding='utf-8'))
+    assert len(measured['frames']) == len(recorded['frames']) == FRAMES
+    for index, (now, then) in enumerate(zip(measured['frames'], recorded['frames'],
+                                            strict=True)):
+        assert now['miou'] == pytest.approx(then['miou'], abs=MIOU_TOLERANCE), index
+        assert abs(now['detections'] - then['detections']) <= MAX_DETECTION_DIFFERENCE, index
+        different = set(now['patch_cells']) ^ set(then['patch_cells'])
+        assert len(different) <= 2 * MAX_DIFFERENT_PATCHES, (index, sorted(different))
+        assert now['reused'] == pytest.approx(then['reused'], abs=MAX_DIFFERENT_PATCHES)
+
+
+def test_shipped_weights_are_better_than_an_untrained_model(measured: dict[str, Any]):
+    # A sanity floor independent of the recorded file: trained weights segment the scene.
+    assert float(np.mean([f['miou'] for f in measured['frames']])) > 0.3
