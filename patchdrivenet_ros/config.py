@@ -199,6 +199,11 @@ class PerceptionConfig(Validated):
         12, 'Patches refined at full resolution per frame (0 = global stream alone).',
         minimum=0, maximum=4096, runtime=True,
     )
+    thin_priority: float = setting(
+        3.0, 'Weight of the coarse thin-class probability (lane markings, poles, signs) added '
+        'to the learned patch priority when choosing patches; 0 = learned priority alone.',
+        minimum=0.0, maximum=100.0, runtime=True,
+    )
     interval_k: int = setting(
         3, 'For method sf_interval: run the full model every k-th frame.',
         minimum=1, maximum=100, runtime=True,

@@ -220,6 +220,9 @@ class PerceptionEngine:
             priority_logits = model.candidate_priorities(encoded, grid)  # (B, N)
             ranking = priority_logits  # (B, N)
             given = [c for c in choice_scores if c is not None]
+            if config.thin_priority > 0 and settings.patch_budget > 0 and not given:
+                ranking = (torch.sigmoid(priority_logits)
+                           + config.thin_priority * model.thin_prior(encoded, grid))
             if given:
                 ranking = torch.from_numpy(np.stack(given).astype(np.float32))  # (B, N)
                 if ranking.shape != priority_logits.shape:

@@ -15,6 +15,7 @@ from patchdrivenet_ros.config import ModelConfig, PerceptionConfig, with_changes
 from patchdrivenet_ros.engine import PerceptionEngine
 from patchdrivenet_ros.model import PatchDriveNet, build_model
 from patchdrivenet_ros.model.candidates import candidate_grid
+from patchdrivenet_ros.preprocess import frames_to_tensor
 from patchdrivenet_ros.result import PatchState
 
 SMALL = ModelConfig(width=8, refine_width=8, patch_canonical=32, token_dim=16, attention_heads=2)
@@ -162,6 +163,45 @@ def test_choice_scores_choose_the_patches(model: PatchDriveNet, texture: np.ndar
     with pytest.raises(ValueError, match='every frame of a call or for none'):
         runner.infer([frame(texture), frame(texture)], streams=['a', 'b'],
                      choice_scores=[scores, None])  # type: ignore[list-item]
+
+
+def test_thin_prior_is_the_coarse_thin_class_probability(texture: np.ndarray) -> None:
+    torch.manual_seed(0)
+    net = build_model(SMALL).eval()
+    thin = [SMALL.classes.index(n) for n in ('lane_marking', 'pole', 'traffic_sign')]
+    images = frames_to_tensor([frame(texture)], torch.device('cpu'), False)
+    grid = candidate_grid(WIDTH, HEIGHT, (32, 64))
+    with torch.no_grad():
+        net.segment_head.out.weight.zero_()
+        net.segment_head.out.bias.fill_(-20.0)
+        net.segment_head.out.bias[thin[1]] = 20.0  # every cell: a pole
+        encoded = net.encode_global(images, 0.5)
+        assert torch.allclose(net.thin_prior(encoded, grid), torch.ones(1, len(grid)))
+        net.segment_head.out.bias[thin[1]] = -20.0
+        net.segment_head.out.bias[SMALL.classes.index('road')] = 20.0  # every cell: road
+        assert float(net.thin_prior(encoded, grid).max()) < 1e-6
+
+
+def test_thin_priority_steers_the_choice(model: PatchDriveNet, texture: np.ndarray,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    grid = candidate_grid(WIDTH, HEIGHT, (64,))
+    wanted = [0, 7, len(grid) - 1]
+    prior = torch.zeros(1, len(grid))
+    prior[0, wanted] = 1.0
+    steered = engine(model, patch_budget=3, reuse_rule='off', patch_sizes=(64,),
+                     thin_priority=5.0)
+    monkeypatch.setattr(steered.model, 'thin_prior', lambda encoded, grid: prior)
+    (result,) = steered.infer([frame(texture)])
+    assert sorted(result.plan.cell_ids.tolist()) == wanted
+    learned_only = engine(model, patch_budget=3, reuse_rule='off', patch_sizes=(64,),
+                          thin_priority=0.0)
+    monkeypatch.setattr(learned_only.model, 'thin_prior', lambda encoded, grid: prior)
+    (plain,) = learned_only.infer([frame(texture)])
+    images = frames_to_tensor([frame(texture)], torch.device('cpu'), False)
+    with torch.inference_mode():
+        logits = learned_only.model.candidate_priorities(
+            learned_only.model.encode_global(images, 0.5), grid)  # (1, N)
+    assert int(logits[0].argmax()) in plain.plan.cell_ids.tolist()
 
 
 def test_sf_interval_holds_results_between_runs(model: PatchDriveNet,

@@ -17,6 +17,7 @@ import torch
 from torch import nn
 import torch.nn.functional as F  # noqa: N812
 
+from patchdrivenet_ros.classes import THIN_CLASSES
 from patchdrivenet_ros.config import ModelConfig
 from patchdrivenet_ros.model.attention import GlobalPatchAttention
 from patchdrivenet_ros.model.backbone import FEATURE_STRIDE, STRIDE, Backbone, Neck
@@ -111,6 +112,19 @@ class PatchDriveNet(nn.Module):
         pair = torch.stack([pooled, size.expand_as(pooled)], -1)  # (B, N, 2)
         with self.flop_counter.within(GLOBAL):
             return self.priority_score(pair)[..., 0]
+
+    def thin_prior(self, encoded: GlobalFeatures, grid: CandidateGrid) -> torch.Tensor:
+        """Mean coarse probability (B, N) of the thin classes inside each candidate.
+
+        Thin classes (lane markings, poles, signs) are what the low-resolution view loses
+        first; the global segmentation head before attention to patches estimates where they are.
+        """
+        ids = [i for i, name in enumerate(self.config.classes) if name in THIN_CLASSES]
+        ranges = torch.from_numpy(cell_ranges(grid.boxes, encoded.input_size, encoded.cells))
+        with self.flop_counter.within(GLOBAL):
+            logits = self.segment_head(encoded.features)  # (B, C, h, w)
+        thin = torch.softmax(logits.float(), 1)[:, ids].sum(1)  # (B, h, w)
+        return box_mean(thin, ranges.to(thin.device))
 
     @staticmethod
     def choose(priority_logits: torch.Tensor, grid: CandidateGrid, budget: int) -> np.ndarray:
