@@ -5,15 +5,19 @@
   ros2 launch patchdrivenet_ros perception.launch.py image:=/camera/image_raw rviz:=true
 
 The params file is applied first; a launch argument left empty ('' = not given) leaves the
-file's value alone, one given overrides it. That is done with conditional SetParameter actions
-after SetParametersFromFile inside a scoped group: later parameter sources win in ROS 2.
+file's value alone, one given overrides it. That is done with SetParameter actions after
+SetParametersFromFile inside a scoped group (later parameter sources win in ROS 2), built by an
+OpaqueFunction from the arguments actually given. It replaces the LaunchConfigurationNotEquals
+condition, deprecated with a warning from Jazzy on, whose replacement (NotEqualsSubstitution)
+Humble lacks; OpaqueFunction works the same on Humble, Jazzy and Kilted.
 """
 
 import os
 
 from ament_index_python.packages import get_package_share_directory
-from launch.actions import DeclareLaunchArgument, GroupAction
-from launch.conditions import IfCondition, LaunchConfigurationNotEquals
+from launch.actions import DeclareLaunchArgument, GroupAction, OpaqueFunction
+from launch.conditions import IfCondition
+from launch.launch_context import LaunchContext
 from launch.launch_description import LaunchDescription
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node, SetParameter, SetParametersFromFile
@@ -31,16 +35,19 @@ OVERRIDES = (
 )
 
 
-def _override(name, value_type):
-    """Set parameter ``name`` from the launch argument of that name, only when it is given."""
-    return SetParameter(
-        name=name,
-        value=ParameterValue(LaunchConfiguration(name), value_type=value_type),
-        condition=LaunchConfigurationNotEquals(name, ''),
-    )
+def _given_overrides(context: LaunchContext) -> list[SetParameter]:
+    """Return one SetParameter per override argument given (non-empty) in this launch."""
+    return [
+        SetParameter(
+            name=name,
+            value=ParameterValue(LaunchConfiguration(name), value_type=value_type),
+        )
+        for name, value_type, _ in OVERRIDES
+        if context.launch_configurations.get(name, '') != ''
+    ]
 
 
-def generate_launch_description():
+def generate_launch_description() -> LaunchDescription:
     share = get_package_share_directory(PACKAGE)
     image = LaunchConfiguration('image')
     arguments = [
@@ -67,7 +74,7 @@ def generate_launch_description():
         scoped=True,
         actions=[
             SetParametersFromFile(LaunchConfiguration('params_file')),
-            *[_override(name, value_type) for name, value_type, _ in OVERRIDES],
+            OpaqueFunction(function=_given_overrides),
             Node(
                 package=PACKAGE,
                 executable='perception_node',

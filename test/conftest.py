@@ -2,8 +2,11 @@
 # SPDX-License-Identifier: Apache-2.0
 """Shared test setup: ROS isolation on loopback, one CPU thread, and the ``ros`` marker.
 
-Tests marked ``ros`` are skipped (with the reason) where rclpy or vision_msgs cannot be imported;
-with PATCHDRIVENET_REQUIRE_ROS=1 (as ``make test`` sets) that is an error instead.
+Tests marked ``ros`` are skipped (with the reason) where rclpy or a message package the node
+uses (vision_msgs among them) cannot be imported; with PATCHDRIVENET_REQUIRE_ROS=1 (as ``make
+test`` sets) that is an error instead. So ROS tests import ROS inside the tests, never at module
+level (a module-level import or importorskip would skip silently; test/ros/test_ros_markers.py
+checks this).
 """
 
 from __future__ import annotations
@@ -67,10 +70,15 @@ def _one_torch_thread() -> Iterator[None]:
     yield
 
 
+ROS_MODULES = ('rclpy', 'rcl_interfaces.srv', 'builtin_interfaces.msg', 'std_msgs.msg',
+               'sensor_msgs.msg', 'diagnostic_msgs.msg', 'vision_msgs.msg')
+"""What ``ros`` tests need: rclpy and every message package the node imports."""
+
+
 @functools.cache
 def ros_unavailable_reason() -> str | None:
-    """Return why rclpy or vision_msgs cannot be imported, or None when both can."""
-    for module in ('rclpy', 'vision_msgs.msg'):
+    """Return why a module of ROS_MODULES cannot be imported, or None when all can."""
+    for module in ROS_MODULES:
         try:
             importlib.import_module(module)
         except Exception as error:
@@ -79,7 +87,7 @@ def ros_unavailable_reason() -> str | None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Skip ``ros`` tests without rclpy or vision_msgs, unless ROS is required."""
+    """Skip ``ros`` tests without ROS_MODULES, unless ROS is required."""
     ros_items = [item for item in items if item.get_closest_marker('ros')]
     if not ros_items:
         return

@@ -4,7 +4,8 @@
 
 The DDS check runs two rclpy nodes in separate processes exchanging a camera-sized Image and a
 Detection2DArray. Large frames need reliable QoS across processes with the wheels' Fast DDS
-(best effort drops them), so both sides use it here.
+(best effort drops them), so both sides use it here. Each side waits for its event (a matched
+subscriber, every message, every acknowledgement) with a generous bound, never for a set time.
 """
 
 from __future__ import annotations
@@ -115,6 +116,10 @@ def test_vision_msgs_type_hashes_match_upstream() -> None:
 
 FRAMES = 4
 WIDTH, HEIGHT = 1242, 375
+MATCH_TIMEOUT_S = 120.0  # both processes import numpy and rclpy first, on a busy machine
+RECEIVE_TIMEOUT_S = 200.0  # the subscriber starts first and waits for the slower publisher
+ACK_TIMEOUT_S = 60.0
+PROCESS_TIMEOUT_S = 240.0  # a hang guard only: each process ends once its event happened
 
 # Shared by both processes: the image content of frame i, so the receiver can check every byte.
 COMMON = f"""
@@ -123,6 +128,8 @@ import numpy as np
 import rclpy
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 FRAMES, WIDTH, HEIGHT = {FRAMES}, {WIDTH}, {HEIGHT}
+MATCH_TIMEOUT_S, RECEIVE_TIMEOUT_S = {MATCH_TIMEOUT_S}, {RECEIVE_TIMEOUT_S}
+ACK_TIMEOUT_S = {ACK_TIMEOUT_S}
 QOS = QoSProfile(depth=FRAMES, history=HistoryPolicy.KEEP_LAST,
                  reliability=ReliabilityPolicy.RELIABLE)
 def pixels(i):
@@ -137,10 +144,10 @@ rclpy.init()
 node = rclpy.create_node('dds_probe_publisher')
 images = node.create_publisher(Image, 'probe/image', QOS)
 detections = node.create_publisher(Detection2DArray, 'probe/detections', QOS)
-deadline = time.monotonic() + 20.0
+deadline = time.monotonic() + MATCH_TIMEOUT_S
 while images.get_subscription_count() == 0 or detections.get_subscription_count() == 0:
     if time.monotonic() > deadline:
-        sys.exit('no subscriber matched within 20 s')
+        sys.exit(f'no subscriber matched within {MATCH_TIMEOUT_S} s')
     rclpy.spin_once(node, timeout_sec=0.05)
 for i in range(FRAMES):
     image = Image(height=HEIGHT, width=WIDTH, encoding='rgb8', step=WIDTH * 3)
@@ -156,8 +163,8 @@ for i in range(FRAMES):
     hypothesis.hypothesis.score = 0.75
     detection.results.append(hypothesis)
     detections.publish(Detection2DArray(header=image.header, detections=[detection]))
-    time.sleep(0.05)
-acked = all(p.wait_for_all_acked(Duration(seconds=10)) for p in (images, detections))
+    time.sleep(0.05)  # pacing, not a wait: the acknowledgements below are what is waited for
+acked = all(p.wait_for_all_acked(Duration(seconds=ACK_TIMEOUT_S)) for p in (images, detections))
 node.destroy_node()
 rclpy.shutdown()
 sys.exit(0 if acked else 'published frames were not all acknowledged')
@@ -181,7 +188,7 @@ def on_detections(msg):
         d.results[0].hypothesis.class_id, d.results[0].hypothesis.score]
 node.create_subscription(Image, 'probe/image', on_image, QOS)
 node.create_subscription(Detection2DArray, 'probe/detections', on_detections, QOS)
-deadline = time.monotonic() + 30.0
+deadline = time.monotonic() + RECEIVE_TIMEOUT_S
 while min(len(got['images']), len(got['detections'])) < FRAMES and time.monotonic() < deadline:
     rclpy.spin_once(node, timeout_sec=0.05)
 node.destroy_node()
@@ -197,8 +204,10 @@ def test_image_and_detections_cross_processes_over_dds() -> None:
     publisher = subprocess.Popen([sys.executable, '-c', PUBLISHER],
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        _, publisher_err = publisher.communicate(timeout=60)
-        received, subscriber_err = subscriber.communicate(timeout=60)
+        _, publisher_err = publisher.communicate(timeout=PROCESS_TIMEOUT_S)
+        if publisher.returncode != 0:  # the subscriber would wait for frames that never come
+            subscriber.kill()
+        received, subscriber_err = subscriber.communicate(timeout=PROCESS_TIMEOUT_S)
     finally:
         for process in (publisher, subscriber):
             if process.poll() is None:

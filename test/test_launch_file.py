@@ -2,14 +2,17 @@
 # SPDX-License-Identifier: Apache-2.0
 """The launch file, read statically (launch and launch_ros need not be installed).
 
-Where launch_ros is installed, the description is also built and its actions checked.
+Where launch_ros is installed, the real description is built (silently) and its override
+function is run on a real LaunchContext.
 """
 
 from __future__ import annotations
 
 import ast
+import importlib.util
 from pathlib import Path
 import typing
+import warnings
 
 import pytest
 import yaml
@@ -50,8 +53,11 @@ def _overrides() -> list[tuple[str, str]]:
     for node in TREE.body:
         if isinstance(node, ast.Assign) and getattr(node.targets[0], 'id', '') == 'OVERRIDES':
             assert isinstance(node.value, ast.Tuple)
-            return [(_constant(item.elts[0]), item.elts[1].id)  # type: ignore[attr-defined]
-                    for item in node.value.elts]
+            pairs = []
+            for item in node.value.elts:
+                assert isinstance(item, ast.Tuple) and isinstance(item.elts[1], ast.Name)
+                pairs.append((str(_constant(item.elts[0])), item.elts[1].id))
+            return pairs
     raise AssertionError('OVERRIDES not found')
 
 
@@ -62,14 +68,42 @@ def test_declares_every_argument() -> None:
     assert literal | {name for name, _ in _overrides()} == EXPECTED_ARGUMENTS
 
 
-def test_override_arguments_default_to_empty_and_are_conditional() -> None:
+def test_override_arguments_default_to_empty() -> None:
     override_decl = [c for c in _calls('DeclareLaunchArgument')
                      if isinstance(c.args[0], ast.Name)]
     assert override_decl and all(_constant(_keyword(c, 'default_value')) == ''
                                  for c in override_decl)
-    conditions = [_keyword(c, 'condition') for c in _calls('SetParameter')]
-    assert any(isinstance(cond, ast.Call) and cond.func.id == 'LaunchConfigurationNotEquals'
-               for cond in conditions if cond is not None)
+
+
+def test_no_deprecated_or_missing_launch_api() -> None:
+    """Silent on Jazzy and Kilted, working on Humble.
+
+    LaunchConfiguration(Not)Equals warn (deprecated) from Jazzy on; their replacements
+    (Equals/NotEqualsSubstitution) do not exist in Humble's launch.
+    """
+    names = {n.id for n in ast.walk(TREE) if isinstance(n, ast.Name)}
+    names |= {alias.name for n in ast.walk(TREE) if isinstance(n, ast.ImportFrom)
+              for alias in n.names}
+    assert not names & {'LaunchConfigurationEquals', 'LaunchConfigurationNotEquals',
+                        'EqualsSubstitution', 'NotEqualsSubstitution'}
+    assert _calls('OpaqueFunction'), 'the overrides are built from the given arguments'
+
+
+def test_only_given_overrides_are_set_after_the_params_file() -> None:
+    (group,) = _calls('GroupAction')
+    actions = _keyword(group, 'actions')
+    assert isinstance(actions, ast.List)
+    kinds = [ast.unparse(e.func) for e in actions.elts if isinstance(e, ast.Call)]
+    assert kinds[:3] == ['SetParametersFromFile', 'OpaqueFunction', 'Node']  # later wins
+    assert _constant(_keyword(group, 'scoped')) is True
+    (opaque,) = _calls('OpaqueFunction')
+    function = _keyword(opaque, 'function')
+    assert isinstance(function, ast.Name)
+    source = LAUNCH_FILE.read_text(encoding='utf-8')
+    body = next(n for n in ast.walk(ast.parse(source))
+                if isinstance(n, ast.FunctionDef) and n.name == function.id)
+    text = ast.unparse(body)
+    assert "!= ''" in text and 'launch_configurations' in text  # only non-empty arguments
 
 
 def test_override_types_match_the_config() -> None:
@@ -100,15 +134,16 @@ def test_use_sim_time_through_set_parameter() -> None:
 def test_rviz_only_when_asked_with_the_shipped_layout() -> None:
     rviz = next(c for c in _calls('Node') if _constant(_keyword(c, 'executable')) == 'rviz2')
     condition = _keyword(rviz, 'condition')
-    assert isinstance(condition, ast.Call) and condition.func.id == 'IfCondition'
+    assert isinstance(condition, ast.Call) and ast.unparse(condition.func) == 'IfCondition'
     assert "'rviz'" in ast.unparse(condition)
-    assert "'perception.rviz'" in ast.unparse(_keyword(rviz, 'arguments'))
+    arguments = _keyword(rviz, 'arguments')
+    assert arguments is not None and "'perception.rviz'" in ast.unparse(arguments)
 
 
 def test_no_shell_no_eval() -> None:
     source = LAUNCH_FILE.read_text(encoding='utf-8')
-    for forbidden in ('PythonExpression', 'ExecuteProcess', 'OpaqueFunction', 'subprocess',
-                      'os.system', 'shell='):
+    for forbidden in ('PythonExpression', 'ExecuteProcess', 'subprocess', 'os.system',
+                      'shell='):
         assert forbidden not in source
     called = {getattr(c.func, 'id', None) for c in ast.walk(TREE) if isinstance(c, ast.Call)}
     assert not called & {'eval', 'exec', 'compile', '__import__'}
@@ -146,17 +181,27 @@ def test_every_preset_value_has_a_reason() -> None:
                     f'{path.name}: {line.strip()} has no reason')
 
 
-def test_launch_description_builds_where_launch_ros_is_installed() -> None:
+def test_launch_description_builds_silently_where_launch_ros_is_installed() -> None:
     pytest.importorskip('launch_ros', reason='launch_ros is not installed here')
-    import importlib.util
-
-    from launch_ros.actions import Node
+    from launch.actions import GroupAction, OpaqueFunction
+    from launch.launch_context import LaunchContext
+    from launch_ros.actions import Node, SetParameter
 
     spec = importlib.util.spec_from_file_location('perception_launch', LAUNCH_FILE)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    description = module.generate_launch_description()
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')  # a deprecated launch API warns at construction
+        spec.loader.exec_module(module)
+        description = module.generate_launch_description()
     arguments = {a.name for a in description.get_launch_arguments()}
     assert arguments == EXPECTED_ARGUMENTS
     assert any(isinstance(e, Node) for e in description.entities)
+    group = next(e for e in description.entities if isinstance(e, GroupAction))
+    opaque = next(e for e in group.get_sub_entities() if isinstance(e, OpaqueFunction))
+    context = LaunchContext()
+    context.launch_configurations.update({'patch_budget': '4', 'device': ''})
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        built = opaque.execute(context)
+    assert built is not None and len(built) == 1 and isinstance(built[0], SetParameter)

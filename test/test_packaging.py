@@ -27,9 +27,11 @@ CONSOLE_SCRIPTS = {
     'patchdrivenet-demo': 'patchdrivenet_ros.tools.demo:main',
 }
 RUN_DEPENDS = {
-    'rclpy', 'sensor_msgs', 'std_msgs', 'vision_msgs', 'cv_bridge', 'message_filters',
+    'rclpy', 'sensor_msgs', 'std_msgs', 'vision_msgs', 'builtin_interfaces', 'cv_bridge',
     'diagnostic_msgs', 'python3-numpy', 'python3-opencv',
 }
+SYSTEM_KEYS = {'python3-numpy': 'numpy', 'python3-opencv': 'cv2', 'python3-yaml': 'yaml'}
+"""rosdep keys of system Python packages and the module each provides."""
 TEST_DEPENDS = {
     'ament_copyright', 'ament_flake8', 'ament_pep257', 'ament_xmllint', 'python3-pytest',
     'launch_testing', 'launch_testing_ros',
@@ -122,6 +124,46 @@ def test_manifest_is_ament_python_with_the_dependencies() -> None:
         >= RUN_DEPENDS
     assert {e.text for e in root.iter('test_depend')} >= TEST_DEPENDS
     assert '@' in (root.find('maintainer').get('email') or '')  # type: ignore[union-attr]
+
+
+def _ros_like(module: str) -> bool:
+    """Whether a top-level module comes from a ROS 2 package rather than from pip."""
+    return module in {'rclpy', 'cv_bridge', 'message_filters'} or module.startswith(
+        ('launch', 'ament_', 'rosidl_')) or module.endswith(('_msgs', '_interfaces', '_srvs'))
+
+
+def imported_modules() -> dict[str, set[str]]:
+    """Map each top-level module the package and launch files import to the files doing so.
+
+    ``importlib.import_module('name')`` with a literal name counts too (lazy imports).
+    """
+    found: dict[str, set[str]] = {}
+    for path in [*(ROOT / PACKAGE).rglob('*.py'), *(ROOT / 'launch').glob('*.py')]:
+        for node in ast.walk(ast.parse(path.read_text(encoding='utf-8'))):
+            names: list[str] = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            elif (isinstance(node, ast.Call) and getattr(node.func, 'attr', '') == 'import_module'
+                  and node.args and isinstance(node.args[0], ast.Constant)):
+                names = [str(node.args[0].value)]
+            for name in names:
+                found.setdefault(name.split('.')[0], set()).add(path.relative_to(ROOT).as_posix())
+    return found
+
+
+def test_run_dependencies_are_exactly_what_the_code_imports() -> None:
+    """A declared run dependency is imported somewhere; an imported ROS package is declared."""
+    root = manifest()
+    declared = {e.text or '' for tag in ('exec_depend', 'depend') for e in root.iter(tag)}
+    imported = imported_modules()
+    modules = {SYSTEM_KEYS.get(key, key) for key in declared}
+    assert not modules - set(imported), 'declared but never imported'
+    ros_imported = {module for module in imported if _ros_like(module)}
+    assert not ros_imported - modules, 'imported but not declared'
+    assert 'message_filters' not in declared  # the node has its own stamp synchroniser
+    assert imported['cv_bridge'] == {f'{PACKAGE}/ros/conversions.py'}  # rare encodings only
 
 
 def test_interface_package_is_hidden_from_colcon() -> None:

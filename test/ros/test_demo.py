@@ -1,40 +1,121 @@
 # Copyright 2026 The patchdrivenet_ros Authors
 # SPDX-License-Identifier: Apache-2.0
-"""The demo end to end on a few frames with a tiny model, and its message helpers."""
+"""The demo end to end on a few frames with a tiny model, and its scoring and message helpers.
 
+The end-to-end run is checked against what it wrote: the summary's counts and scores are
+recomputed from the outputs bag (what the node published) and the drive's label sidecar, with
+an mIoU written here from its definition rather than the package's evaluator.
+"""
+
+from collections.abc import Sequence
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
+
+from patchdrivenet_ros.classes import CLASS_NAMES, IGNORE_INDEX
 
 pytestmark = pytest.mark.ros
 
 SUMMARY_KEYS = {'frames_in', 'frames_out', 'detections_total', 'latency_ms_p50',
                 'latency_ms_p95', 'fps', 'reuse_ratio', 'miou', 'map50', 'streaming_miou',
-                'streaming_map50'}
+                'streaming_map50', 'dropped_frames', 'weights_loaded'}
+FRAMES = 4
 
 
-def test_demo_writes_summary_previews_and_the_outputs_bag(tmp_path: Path,
-                                                          tiny_weights: Path) -> None:
+def miou(pairs: Sequence[tuple[np.ndarray | None, np.ndarray]]) -> float:
+    """Return the mIoU of (prediction, truth) mask pairs, summed over all pairs.
+
+    Per class: pixels predicted and labelled that class over pixels predicted or labelled it,
+    among labelled pixels (truth != IGNORE_INDEX); classes absent from both are left out. A
+    None prediction predicts nothing.
+    """
+    inter = np.zeros(len(CLASS_NAMES), np.int64)
+    union = np.zeros(len(CLASS_NAMES), np.int64)
+    for pred, truth in pairs:
+        labelled = truth != IGNORE_INDEX
+        for c in range(len(CLASS_NAMES)):
+            predicted = labelled & (pred == c) if pred is not None else np.zeros_like(labelled)
+            actual = truth == c
+            inter[c] += int((predicted & actual).sum())
+            union[c] += int((predicted | actual).sum())
+    present = union > 0
+    return float((inter[present] / union[present]).mean()) if present.any() else float('nan')
+
+
+def test_miou_of_a_hand_computed_case() -> None:
+    truth = np.array([[0, 0, 0], [1, 1, IGNORE_INDEX]], np.uint8)
+    pred = np.array([[0, 0, 1], [1, 0, 1]], np.uint8)
+    # class 0: 2 of 4 pixels agree; class 1: 1 of 3 (the ignored pixel does not count)
+    assert miou([(pred, truth)]) == pytest.approx((2 / 4 + 1 / 3) / 2)
+    assert miou([(None, truth)]) == 0.0
+    assert miou([(truth, truth)]) == 1.0
+
+
+def _outputs(bag: Path) -> tuple[dict[int, np.ndarray], dict[int, int]]:
+    """Read the outputs bag: mask and number of detections by stamp (ns)."""
+    from rosbags.highlevel import AnyReader
+
+    from patchdrivenet_ros.data.bags import vision_msgs_typestore
+
+    masks: dict[int, np.ndarray] = {}
+    detections: dict[int, int] = {}
+    with AnyReader([bag], default_typestore=vision_msgs_typestore()) as reader:
+        for connection, _, raw in reader.messages():
+            msg: Any = reader.deserialize(raw, connection.msgtype)
+            stamp = int(msg.header.stamp.sec) * 1_000_000_000 + int(msg.header.stamp.nanosec)
+            if connection.topic.endswith('/segmentation/mask'):
+                assert msg.encoding == 'mono8' and stamp not in masks
+                rows = np.frombuffer(bytes(msg.data), np.uint8).reshape(msg.height, msg.step)
+                masks[stamp] = rows[:, :msg.width]
+            elif connection.topic.endswith('/detections'):
+                detections[stamp] = len(msg.detections)
+    return masks, detections
+
+
+def test_demo_summary_is_what_its_own_outputs_score(tmp_path: Path, tiny_weights: Path) -> None:
+    """Lockstep sends each frame once the last was answered, which fixes what is checked.
+
+    Every frame is answered and none dropped; the output on hand when frame i is sent is frame
+    i - 1's (none for the first), which the streaming scores use.
+    """
     import cv2
 
+    from patchdrivenet_ros.data.bags import iter_bag_images, load_label_sidecar
     from patchdrivenet_ros.tools.demo import main
 
     out = tmp_path / 'demo'
-    status = main(['--frames', '4', '--out', str(out), '--weights', str(tiny_weights),
+    status = main(['--frames', str(FRAMES), '--out', str(out), '--weights', str(tiny_weights),
                    '--lockstep'])
     log = (out / 'node.log').read_text(encoding='utf-8') if (out / 'node.log').exists() else ''
     assert status == 0, log
     summary = json.loads((out / 'summary.json').read_text(encoding='utf-8'))
-    assert SUMMARY_KEYS <= set(summary)
-    assert summary['frames_in'] == 4 and summary['frames_out'] == 4
-    assert 0.0 <= summary['miou'] <= 1.0 and summary['weights_loaded']
+    assert SUMMARY_KEYS <= set(summary) and summary['weights_loaded']
+    sent = sorted(image.stamp_ns for image in iter_bag_images(out / 'drive'))
+    labels = load_label_sidecar(out / 'drive')
+    masks, detections = _outputs(out / 'outputs')
+
+    assert len(sent) == FRAMES == summary['frames_in']
+    assert set(masks) <= set(sent) and set(detections) == set(masks)
+    assert summary['frames_out'] == len(masks) == FRAMES, log  # lockstep: every frame answered
+    assert summary['dropped_frames'] == 0  # and none replaced before the node took it
+    assert summary['detections_total'] == sum(detections.values())
+    for stamp, mask in masks.items():
+        assert mask.shape == labels[stamp].mask.shape
+    assert summary['miou'] == pytest.approx(miou([(masks[s], labels[s].mask) for s in sent]))
+    on_hand = [None, *sent[:-1]]
+    assert summary['streaming_miou'] == pytest.approx(miou(
+        [(None if source is None else masks[source], labels[s].mask)
+         for source, s in zip(on_hand, sent, strict=True)]))
+    assert 0.0 < summary['latency_ms_p50'] <= summary['latency_ms_p95']
+    assert summary['fps'] > 0.0
+
     preview = cv2.imread(str(out / 'preview.png'))
-    assert preview.shape == (3 * 375, 1242, 3)
+    assert preview is not None and preview.shape == (3 * 375, 1242, 3)
     video = cv2.VideoCapture(str(out / 'preview.mp4'))
-    assert video.isOpened() and int(video.get(cv2.CAP_PROP_FRAME_COUNT)) == 4
-    assert any((out / 'outputs').glob('*.mcap'))
+    assert video.isOpened() and int(video.get(cv2.CAP_PROP_FRAME_COUNT)) == FRAMES
 
 
 def test_detection_messages_become_xyxy_arrays() -> None:

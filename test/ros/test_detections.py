@@ -1,17 +1,18 @@
 # Copyright 2026 The patchdrivenet_ros Authors
 # SPDX-License-Identifier: Apache-2.0
-"""FrameResult boxes as Detection2DArray, and the class map as LabelInfo."""
+"""FrameResult boxes as Detection2DArray, and the class map as LabelInfo.
+
+Marked ``ros`` (needs vision_msgs): the message modules are imported inside the tests, so the
+file imports anywhere and test/conftest.py skips or fails it with the reason.
+"""
 
 import numpy as np
 import pytest
 
-pytest.importorskip('vision_msgs.msg')
+from patchdrivenet_ros.classes import CLASS_NAMES, class_id
+from patchdrivenet_ros.result import FrameResult, PatchPlan
 
-from std_msgs.msg import Header  # noqa: E402
-
-from patchdrivenet_ros.classes import CLASS_NAMES, class_id  # noqa: E402
-from patchdrivenet_ros.result import FrameResult, PatchPlan  # noqa: E402
-from patchdrivenet_ros.ros.detections import detections_to_msg, label_info_msg  # noqa: E402
+pytestmark = pytest.mark.ros
 
 
 def _result(boxes: list, scores: list, names: list) -> FrameResult:
@@ -27,6 +28,10 @@ def _result(boxes: list, scores: list, names: list) -> FrameResult:
 
 
 def test_boxes_become_centre_and_size_in_input_pixels() -> None:
+    from std_msgs.msg import Header
+
+    from patchdrivenet_ros.ros.detections import detections_to_msg
+
     header = Header(frame_id='cam')
     header.stamp.sec = 5
     result = _result([[10, 20, 50, 80], [0, 0, 4, 2]], [0.9, 0.4], ['car', 'pedestrian'])
@@ -43,11 +48,19 @@ def test_boxes_become_centre_and_size_in_input_pixels() -> None:
 
 
 def test_no_boxes_gives_an_empty_array_with_the_header() -> None:
+    from std_msgs.msg import Header
+
+    from patchdrivenet_ros.ros.detections import detections_to_msg
+
     msg = detections_to_msg(_result([], [], []), Header(frame_id='x'))
     assert msg.header.frame_id == 'x' and len(msg.detections) == 0
 
 
 def test_label_info_maps_every_class_id_to_its_name() -> None:
+    from std_msgs.msg import Header
+
+    from patchdrivenet_ros.ros.detections import label_info_msg
+
     msg = label_info_msg(CLASS_NAMES, Header(), 0.3)
     assert [(c.class_id, c.class_name) for c in msg.class_map] == list(enumerate(CLASS_NAMES))
     assert msg.threshold == pytest.approx(0.3)

@@ -2,12 +2,15 @@
 # SPDX-License-Identifier: Apache-2.0
 """The engine thread builds, updates and runs the engine in one thread; errors do not stop it."""
 
+from collections.abc import Callable
 import threading
 import time
 
 import pytest
 
 from patchdrivenet_ros.ros.engine_thread import EngineThread
+
+WAIT_S = 60.0  # a bound on waits for events, generous for a loaded machine; never a timing check
 
 
 class FakeEngine:
@@ -17,7 +20,7 @@ class FakeEngine:
         self.seen: list[tuple[int, int]] = []
 
 
-def _wait(predicate, timeout_s: float = 5.0) -> bool:
+def _wait(predicate: Callable[[], bool], timeout_s: float = WAIT_S) -> bool:
     end = time.monotonic() + timeout_s
     while time.monotonic() < end and not predicate():
         time.sleep(0.01)
@@ -88,13 +91,13 @@ def test_newest_item_wins() -> None:
 
     def handle(engine: FakeEngine, item: int) -> None:
         started.set()
-        release.wait(5.0)
+        release.wait(WAIT_S)
         done.append(item)
 
     worker: EngineThread[FakeEngine, int] = EngineThread(FakeEngine, handle, lambda e, i: None)
     worker.start()
     worker.submit(1)
-    assert started.wait(5.0)  # busy with 1
+    assert started.wait(WAIT_S)  # busy with 1
     assert worker.submit(2) is None
     assert worker.submit(3) == 2  # 2 was never processed
     release.set()

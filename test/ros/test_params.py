@@ -1,33 +1,36 @@
 # Copyright 2026 The patchdrivenet_ros Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Parameters declared from PerceptionConfig: descriptors, overrides, runtime validation."""
+"""Parameters declared from PerceptionConfig: descriptors, overrides, runtime validation.
 
+Marked ``ros`` (needs rclpy): rclpy is imported inside the fixture and tests, so the file
+imports anywhere and test/conftest.py skips or fails it with the reason.
+"""
+
+from collections.abc import Callable, Iterator
 import dataclasses
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-pytest.importorskip('rclpy')
-
-import rclpy  # noqa: E402
-from rclpy.node import Node  # noqa: E402
-from rclpy.parameter import Parameter  # noqa: E402
-
-from patchdrivenet_ros.config import PerceptionConfig, load_yaml  # noqa: E402
-from patchdrivenet_ros.ros.params import ConfigParameters  # noqa: E402
+from patchdrivenet_ros.config import PerceptionConfig, load_yaml
 
 pytestmark = pytest.mark.ros
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / 'config'
+MakeNode = Callable[..., Any]
 
 
 @pytest.fixture
-def make_node():
+def make_node() -> Iterator[MakeNode]:
     """Create nodes in a fresh context with the given --ros-args; destroy them afterwards."""
-    context = rclpy.Context()
-    nodes = []
+    import rclpy
+    from rclpy.node import Node
 
-    def create(*ros_args: str) -> Node:
+    context = rclpy.Context()
+    nodes: list[Any] = []
+
+    def create(*ros_args: str) -> Any:
         if not context.ok():
             rclpy.init(context=context)
         node = Node('patchdrivenet', context=context,
@@ -41,7 +44,9 @@ def make_node():
     rclpy.try_shutdown(context=context)
 
 
-def test_every_field_is_declared_with_its_descriptor(make_node) -> None:
+def test_every_field_is_declared_with_its_descriptor(make_node: MakeNode) -> None:
+    from patchdrivenet_ros.ros.params import ConfigParameters
+
     node = make_node()
     params = ConfigParameters(node)
     assert params.config == PerceptionConfig()
@@ -58,7 +63,9 @@ def test_every_field_is_declared_with_its_descriptor(make_node) -> None:
     assert node.get_parameter('patch_sizes').value == [64, 128, 256]
 
 
-def test_overrides_reach_the_config(make_node) -> None:
+def test_overrides_reach_the_config(make_node: MakeNode) -> None:
+    from patchdrivenet_ros.ros.params import ConfigParameters
+
     node = make_node('-p', 'patch_budget:=5', '-p', 'cameras:=[front, left]',
                      '-p', 'patch_sizes:=[32, 96]', '-p', 'motion_threshold:=1.5')
     config = ConfigParameters(node).config
@@ -66,13 +73,19 @@ def test_overrides_reach_the_config(make_node) -> None:
     assert config.cameras == ('front', 'left') and config.patch_sizes == (32, 96)
 
 
-def test_shipped_params_file_loads_the_same_as_the_config_loader(make_node) -> None:
+def test_shipped_params_file_loads_the_same_as_the_config_loader(make_node: MakeNode) -> None:
+    from patchdrivenet_ros.ros.params import ConfigParameters
+
     path = CONFIG_DIR / 'perception.yaml'
     node = make_node('--params-file', str(path))
     assert ConfigParameters(node).config == load_yaml(PerceptionConfig, path)
 
 
-def test_runtime_change_is_applied_and_reported(make_node) -> None:
+def test_runtime_change_is_applied_and_reported(make_node: MakeNode) -> None:
+    from rclpy.parameter import Parameter
+
+    from patchdrivenet_ros.ros.params import ConfigParameters
+
     node = make_node()
     changes = []
     params = ConfigParameters(node, on_change=lambda old, new: changes.append((old, new)))
@@ -83,7 +96,12 @@ def test_runtime_change_is_applied_and_reported(make_node) -> None:
     assert changes[-1][1].patch_budget == 0
 
 
-def test_invalid_values_are_refused_with_a_reason_and_the_old_value_kept(make_node) -> None:
+def test_invalid_values_are_refused_with_a_reason_and_the_old_value_kept(
+        make_node: MakeNode) -> None:
+    from rclpy.parameter import Parameter
+
+    from patchdrivenet_ros.ros.params import ConfigParameters
+
     node = make_node()
     params = ConfigParameters(node)
     for parameter, reason in (
@@ -99,7 +117,11 @@ def test_invalid_values_are_refused_with_a_reason_and_the_old_value_kept(make_no
     assert node.get_parameter('reuse_rule').value == 'compensated'
 
 
-def test_non_config_parameters_pass_through(make_node) -> None:
+def test_non_config_parameters_pass_through(make_node: MakeNode) -> None:
+    from rclpy.parameter import Parameter
+
+    from patchdrivenet_ros.ros.params import ConfigParameters
+
     node = make_node()
     ConfigParameters(node)
     assert node.set_parameters([Parameter('use_sim_time', value=True)])[0].successful
