@@ -35,7 +35,8 @@ from typing import Any
 import cv2
 import numpy as np
 
-from patchdrivenet_ros.classes import CLASS_NAMES, IGNORE_INDEX
+from patchdrivenet_ros.classes import CLASS_NAMES, IGNORE_INDEX, colorize
+from patchdrivenet_ros.config import PerceptionConfig, load_yaml
 from patchdrivenet_ros.data.bags import (
     BAG_PROFILES,
     COMPRESSED,
@@ -206,7 +207,7 @@ def _spin_until(executor: Any, predicate: Any, timeout_s: float) -> bool:
 
 
 def replay_bag(bag: Path, profile: str, node_process: subprocess.Popen, out: Path,
-               lockstep: bool) -> Replay:
+               lockstep: bool, expect_debug: bool = True) -> Replay:
     """Publish the bag's images over DDS, record the node's outputs; return what happened."""
     import rclpy
     from rclpy.executors import SingleThreadedExecutor
@@ -247,7 +248,8 @@ def replay_bag(bag: Path, profile: str, node_process: subprocess.Popen, out: Pat
                 replay.records[stamp] = FrameRecord(time.perf_counter(), image)
                 publisher.publish(bytes(raw))
                 if lockstep:
-                    _spin_until(executor, lambda s=stamp: _complete(replay.records[s]),
+                    _spin_until(executor,
+                                lambda s=stamp: _complete(replay.records[s], expect_debug),
                                 ANSWER_TIMEOUT_S)
         _spin_until(executor, lambda: time.perf_counter() - max(
             replay.last_output_s, max(r.sent_s for r in replay.records.values())) > QUIET_END_S,
@@ -269,10 +271,12 @@ def _node_ready(node: Any, topic: str) -> bool:
     return any(i.qos_profile.reliability == ReliabilityPolicy.RELIABLE for i in infos)
 
 
-def _complete(record: FrameRecord) -> bool:
-    """Whether every output of a frame arrived."""
-    return all(v is not None for v in (record.mask, record.color, record.attention,
-                                       record.detections))
+def _complete(record: FrameRecord, expect_debug: bool) -> bool:
+    """Whether every output of a frame arrived (the debug images only when published)."""
+    outputs = [record.mask, record.detections]
+    if expect_debug:
+        outputs += [record.color, record.attention]
+    return all(v is not None for v in outputs)
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -344,29 +348,37 @@ def summarize(replay: Replay, bag: Path) -> dict[str, Any]:
 
 
 def _tiles(record: FrameRecord) -> tuple[list[np.ndarray], list[str]]:
-    image_bgr = cv2.cvtColor(record.image_rgb, cv2.COLOR_RGB2BGR)
-    tiles = [image_bgr, record.color, record.attention]
-    return [t for t in tiles if t is not None], ['input', 'segmentation (colour)',
-                                                  'patch attention + boxes'][: len(tiles)]
+    """Tiles of an answered frame: input, colour mask and, when published, patch attention.
+
+    The colour tile is the node's ``segmentation/color`` when it was published, else the
+    mask coloured here, so a preview exists whatever ``publish_debug`` says.
+    """
+    assert record.mask is not None
+    tiles = [cv2.cvtColor(record.image_rgb, cv2.COLOR_RGB2BGR),
+             record.color if record.color is not None else colorize(record.mask)]
+    titles = ['input', 'segmentation (colour)']
+    if record.attention is not None:
+        tiles.append(record.attention)
+        titles.append('patch attention + boxes')
+    return tiles, titles
 
 
 def write_previews(replay: Replay, out: Path) -> int:
     """Write preview.png (the middle answered frame) and preview.mp4; return video frames."""
-    complete = [r for _, r in sorted(replay.records.items()) if _complete(r)]
-    if not complete:
+    answered = [r for _, r in sorted(replay.records.items()) if r.mask is not None]
+    if not answered:
         return 0
-    tiles, titles = _tiles(complete[len(complete) // 2])
-    cv2.imwrite(str(out / 'preview.png'), mosaic(tiles, titles))
-    first = mosaic(*_tiles(complete[0]))
+    cv2.imwrite(str(out / 'preview.png'), mosaic(*_tiles(answered[len(answered) // 2])))
+    first = mosaic(*_tiles(answered[0]))
+    size = (first.shape[1], first.shape[0])
     writer = cv2.VideoWriter(str(out / 'preview.mp4'), cv2.VideoWriter.fourcc(*'mp4v'),
-                             VIDEO_FPS, (first.shape[1], first.shape[0]))
+                             VIDEO_FPS, size)
     try:
-        for record in complete:
-            picture = mosaic(*_tiles(record))
-            writer.write(cv2.resize(picture, (first.shape[1], first.shape[0])))
+        for record in answered:
+            writer.write(cv2.resize(mosaic(*_tiles(record)), size))
     finally:
         writer.release()
-    return len(complete)
+    return len(answered)
 
 
 def print_summary(summary: dict[str, Any], out: Path) -> None:
@@ -411,10 +423,12 @@ def main(argv: list[str] | None = None) -> int:
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
     bag = generate_bag(out, args.profile, args.frames, args.seed)
-    process = start_node(out, args.params_file or default_params_file(), args.profile,
+    params_file = args.params_file or default_params_file()
+    expect_debug = load_yaml(PerceptionConfig, params_file).publish_debug
+    process = start_node(out, params_file, args.profile,
                          args.weights)
     try:
-        replay = replay_bag(bag, args.profile, process, out, args.lockstep)
+        replay = replay_bag(bag, args.profile, process, out, args.lockstep, expect_debug)
     except RuntimeError as error:
         LOGGER.error('%s', error)
         return 1

@@ -156,3 +156,22 @@ def test_streaming_scores_use_the_output_on_hand_when_each_frame_was_sent() -> N
     # No output on hand predicts nothing: every labelled pixel is a miss.
     assert _score([(None, truth)])['miou'] == 0.0
     assert _score([(records[30], truth)])['miou'] == 1.0
+
+
+def test_previews_exist_without_debug_images(tmp_path: Path, tiny_weights: Path) -> None:
+    """With publish_debug false the previews show the input and the mask coloured here."""
+    import cv2
+
+    from patchdrivenet_ros.tools.demo import main
+    from patchdrivenet_ros.tools.params_file import default_params_file
+
+    params = tmp_path / 'params.yaml'
+    params.write_text(default_params_file().read_text(encoding='utf-8').replace(
+        'publish_debug: true', 'publish_debug: false'), encoding='utf-8')
+    out = tmp_path / 'demo'
+    assert main(['--frames', str(FRAMES), '--out', str(out), '--weights', str(tiny_weights),
+                 '--params-file', str(params), '--lockstep']) == 0
+    preview = cv2.imread(str(out / 'preview.png'))
+    assert preview is not None and preview.shape == (2 * 375, 1242, 3)  # input, colour
+    video = cv2.VideoCapture(str(out / 'preview.mp4'))
+    assert int(video.get(cv2.CAP_PROP_FRAME_COUNT)) == FRAMES
