@@ -3,6 +3,12 @@
 """Start the perception node with a params file, topic remaps and, optionally, RViz.
 
   ros2 launch patchdrivenet_ros perception.launch.py image:=/camera/image_raw rviz:=true
+  ros2 launch patchdrivenet_ros perception.launch.py lifecycle:=true   # a managed node
+
+With ``lifecycle:=true`` the node is a managed (lifecycle) node (``perception_node
+--lifecycle``, a launch_ros LifecycleNode): it starts unconfigured and waits for a lifecycle
+manager, or ``ros2 lifecycle set``, to configure and activate it. IfCondition/UnlessCondition
+on the argument pick the action; they exist, undeprecated, on Humble, Jazzy and Kilted.
 
 The params file is applied first; a launch argument left empty ('' = not given) leaves the
 file's value alone, one given overrides it. That is done with SetParameter actions after
@@ -16,11 +22,11 @@ import os
 
 from ament_index_python.packages import get_package_share_directory
 from launch.actions import DeclareLaunchArgument, GroupAction, OpaqueFunction
-from launch.conditions import IfCondition
+from launch.conditions import IfCondition, UnlessCondition
 from launch.launch_context import LaunchContext
 from launch.launch_description import LaunchDescription
 from launch.substitutions import LaunchConfiguration
-from launch_ros.actions import Node, SetParameter, SetParametersFromFile
+from launch_ros.actions import LifecycleNode, Node, SetParameter, SetParametersFromFile
 from launch_ros.parameter_descriptions import ParameterValue
 
 PACKAGE = 'patchdrivenet_ros'
@@ -50,6 +56,9 @@ def _given_overrides(context: LaunchContext) -> list[SetParameter]:
 def generate_launch_description() -> LaunchDescription:
     share = get_package_share_directory(PACKAGE)
     image = LaunchConfiguration('image')
+    namespace = LaunchConfiguration('namespace')
+    lifecycle = LaunchConfiguration('lifecycle')
+    remappings = [('image', image), ('image/compressed', [image, '/compressed'])]
     arguments = [
         DeclareLaunchArgument(
             'params_file',
@@ -64,6 +73,9 @@ def generate_launch_description() -> LaunchDescription:
                               description='use /clock (bag replay)'),
         DeclareLaunchArgument('rviz', default_value='false',
                               description='start RViz with config/perception.rviz'),
+        DeclareLaunchArgument('lifecycle', default_value='false',
+                              description='run a managed (lifecycle) node: it starts '
+                                          'unconfigured; configure and activate it'),
     ]
     arguments += [
         DeclareLaunchArgument(name, default_value='',
@@ -79,9 +91,20 @@ def generate_launch_description() -> LaunchDescription:
                 package=PACKAGE,
                 executable='perception_node',
                 name='patchdrivenet',
-                namespace=LaunchConfiguration('namespace'),
-                remappings=[('image', image), ('image/compressed', [image, '/compressed'])],
+                namespace=namespace,
+                remappings=remappings,
                 output='screen',
+                condition=UnlessCondition(lifecycle),
+            ),
+            LifecycleNode(
+                package=PACKAGE,
+                executable='perception_node',
+                arguments=['--lifecycle'],
+                name='patchdrivenet',
+                namespace=namespace,
+                remappings=remappings,
+                output='screen',
+                condition=IfCondition(lifecycle),
             ),
         ],
     )
@@ -89,7 +112,7 @@ def generate_launch_description() -> LaunchDescription:
         package='rviz2',
         executable='rviz2',
         name='rviz2',
-        namespace=LaunchConfiguration('namespace'),
+        namespace=namespace,
         arguments=['-d', os.path.join(share, 'config', 'perception.rviz')],
         remappings=[('image', image)],
         condition=IfCondition(LaunchConfiguration('rviz')),

@@ -24,7 +24,7 @@ LAUNCH_FILE = ROOT / 'launch' / 'perception.launch.py'
 TREE = ast.parse(LAUNCH_FILE.read_text(encoding='utf-8'))
 EXPECTED_ARGUMENTS = {
     'params_file', 'image', 'namespace', 'image_transport', 'device', 'weights',
-    'patch_budget', 'motion_threshold', 'use_sim_time', 'rviz',
+    'patch_budget', 'motion_threshold', 'use_sim_time', 'rviz', 'lifecycle',
 }
 
 
@@ -46,6 +46,18 @@ def _keyword(call: ast.Call, name: str) -> ast.expr | None:
 
 def _constant(node: ast.expr | None) -> object:
     return node.value if isinstance(node, ast.Constant) else None
+
+
+def _assignments() -> dict[str, str]:
+    """Map each name assigned in the launch file to the source of its (last) value."""
+    return {n.targets[0].id: ast.unparse(n.value) for n in ast.walk(TREE)
+            if isinstance(n, ast.Assign) and isinstance(n.targets[0], ast.Name)}
+
+
+def _source(call: ast.Call, name: str) -> str:
+    """Return the source of a keyword argument of ``call`` ('' when it is not given)."""
+    value = _keyword(call, name)
+    return '' if value is None else ast.unparse(value)
 
 
 def _overrides() -> list[tuple[str, str]]:
@@ -94,7 +106,8 @@ def test_only_given_overrides_are_set_after_the_params_file() -> None:
     actions = _keyword(group, 'actions')
     assert isinstance(actions, ast.List)
     kinds = [ast.unparse(e.func) for e in actions.elts if isinstance(e, ast.Call)]
-    assert kinds[:3] == ['SetParametersFromFile', 'OpaqueFunction', 'Node']  # later wins
+    assert kinds == ['SetParametersFromFile', 'OpaqueFunction', 'Node',  # later wins
+                     'LifecycleNode']
     assert _constant(_keyword(group, 'scoped')) is True
     (opaque,) = _calls('OpaqueFunction')
     function = _keyword(opaque, 'function')
@@ -122,8 +135,25 @@ def test_perception_node_and_params_file() -> None:
     source = LAUNCH_FILE.read_text(encoding='utf-8')
     assert "PACKAGE = 'patchdrivenet_ros'" in source
     assert "'perception.yaml'" in source and 'get_package_share_directory' in source
-    remaps = _keyword(perception, 'remappings')
-    assert remaps is not None and 'image/compressed' in ast.unparse(remaps)
+    remaps = _source(perception, 'remappings')
+    assert 'image/compressed' in _assignments().get(remaps, remaps)
+
+
+def test_lifecycle_argument_chooses_a_managed_node_of_the_same_executable() -> None:
+    (plain,) = [c for c in _calls('Node')
+                if _constant(_keyword(c, 'executable')) == 'perception_node']
+    (managed,) = _calls('LifecycleNode')
+    (declared,) = [c for c in _calls('DeclareLaunchArgument')
+                   if _constant(c.args[0]) == 'lifecycle']
+    assert _constant(_keyword(declared, 'default_value')) == 'false'  # the plain node
+    assert _assignments()['lifecycle'] == "LaunchConfiguration('lifecycle')"
+    assert _source(plain, 'condition') == 'UnlessCondition(lifecycle)'
+    assert _source(managed, 'condition') == 'IfCondition(lifecycle)'
+    # launch_ros's LifecycleNode requires name and namespace (Humble on).
+    for keyword in ('package', 'executable', 'name', 'namespace', 'remappings', 'output'):
+        assert _source(managed, keyword) == _source(plain, keyword) != '', keyword
+    assert _source(plain, 'arguments') == ''
+    assert _source(managed, 'arguments') == "['--lifecycle']"
 
 
 def test_use_sim_time_through_set_parameter() -> None:

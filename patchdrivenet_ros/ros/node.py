@@ -2,309 +2,72 @@
 # SPDX-License-Identifier: Apache-2.0
 """The perception node: camera images in; mask, detections, patch attention and diagnostics out.
 
-Threads: the executor runs the subscription callbacks (they only stamp the arrival and hand the
-newest frame set to the engine thread), parameter services and the timers; the engine thread
-(engine_thread.py) builds the engine, decodes, runs it and publishes. A frame set replaced before
-the engine thread took it counts as dropped, so a slow node always works on the newest frame and
-never builds a queue. Parameter changes reach the engine in its own thread before the next frame.
-
-Several cameras: with ``cameras: [front, left]`` one node subscribes ``front/image`` and
-``left/image``, groups frames whose stamps lie within ``sync_slop_s`` and runs them through the
-engine in one call, so they share one patch budget; outputs go to ``front/segmentation/mask``
-and so on. Without ``cameras``, run one node per camera namespace (the launch file's
-``namespace`` argument).
+``perception_node`` runs the plain node, which loads the model and subscribes its cameras as
+it starts; ``perception_node --lifecycle`` runs the managed node of lifecycle_node.py instead,
+which waits for a lifecycle manager's configure and activate. Both run the same
+PerceptionPipeline (pipeline.py: threads, cameras, outputs).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
-from functools import partial
+import argparse
 import os
 import sys
-import threading
-import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import cv2
-from diagnostic_msgs.msg import DiagnosticArray
-import numpy as np
 import rclpy
 from rclpy.exceptions import ParameterException
 from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
-from rclpy.publisher import Publisher
-from sensor_msgs.msg import Image
-from std_msgs.msg import Header
-from vision_msgs.msg import Detection2DArray, LabelInfo
+from rclpy.utilities import remove_ros_args
 
-from patchdrivenet_ros.classes import colorize
-from patchdrivenet_ros.config import DEFAULT_NODE_NAME, ConfigError, PerceptionConfig, with_changes
-from patchdrivenet_ros.result import FrameResult
-from patchdrivenet_ros.ros.budget_controller import BudgetController
-from patchdrivenet_ros.ros.conversions import (
-    Frame,
-    ImageError,
-    bgr_to_image,
-    compressed_to_frame,
-    image_to_frame,
-    mask_to_image,
-)
-from patchdrivenet_ros.ros.detections import detections_to_msg, label_info_msg
-from patchdrivenet_ros.ros.diagnostics import FrameStats, diagnostic_array, diagnostic_status
-from patchdrivenet_ros.ros.engine_thread import EngineThread
-from patchdrivenet_ros.ros.image_input import ImageInput, camera_topic
+from patchdrivenet_ros.config import DEFAULT_NODE_NAME, ConfigError, PerceptionConfig
+from patchdrivenet_ros.ros.lifecycle_node import PerceptionLifecycleNode
 from patchdrivenet_ros.ros.params import ConfigParameters
-from patchdrivenet_ros.ros.qos import latched_qos, output_qos
-from patchdrivenet_ros.ros.sync import Stamped, StampSynchronizer
-from patchdrivenet_ros.visualize import render_patch_attention
-
-if TYPE_CHECKING:  # torch is imported when the engine is built, after main() set OpenMP up
-    from patchdrivenet_ros.engine import PerceptionEngine
-
-_THROTTLE_S = 5.0
-_QOS_RECHECK_S = 0.5
-
-
-@dataclass(frozen=True)
-class Received:
-    """A message as it arrived: the raw message and its arrival time (time.perf_counter)."""
-
-    msg: Any
-    received_s: float
-
-
-@dataclass(frozen=True)
-class _Decoded:
-    camera: str
-    header: Header
-    frame: Frame
-    received_s: float
-
-
-class CameraOutputs:
-    """The publishers of one camera's results."""
-
-    def __init__(self, node: Node, camera: str) -> None:
-        qos = output_qos()
-        self.mask: Publisher[Image] = node.create_publisher(
-            Image, camera_topic(camera, 'segmentation/mask'), qos)
-        self.color: Publisher[Image] = node.create_publisher(
-            Image, camera_topic(camera, 'segmentation/color'), qos)
-        self.attention: Publisher[Image] = node.create_publisher(
-            Image, camera_topic(camera, 'patch_attention'), qos)
-        self.detections: Publisher[Any] = node.create_publisher(
-            Detection2DArray, camera_topic(camera, 'detections'), qos)
-        self.label_info: Publisher[Any] = node.create_publisher(
-            LabelInfo, camera_topic(camera, 'label_info'), latched_qos())
-
-
-def build_engine(config: PerceptionConfig) -> PerceptionEngine:
-    """Build the engine (importing torch on first use)."""
-    from patchdrivenet_ros.engine import PerceptionEngine
-
-    return PerceptionEngine.from_config(config)
-
-
-def stamp_seconds(header: Header) -> float:
-    """Return a header's stamp in seconds."""
-    return float(header.stamp.sec) + float(header.stamp.nanosec) * 1e-9
+from patchdrivenet_ros.ros.pipeline import PerceptionPipeline, changed_fields
 
 
 class PerceptionNode(Node):
-    """Run the PerceptionEngine on camera images and publish its results."""
+    """Run the PerceptionEngine on camera images and publish its results, from the start."""
 
     def __init__(self, node_name: str = DEFAULT_NODE_NAME, **kwargs: Any) -> None:
         super().__init__(node_name, **kwargs)
+        self._pipeline: PerceptionPipeline | None = None
         self._config_parameters = ConfigParameters(self, on_change=self._on_config_change)
-        config = self._config_parameters.config
-        self._controller = BudgetController(config.latency_target_ms, config.patch_budget)
-        self._stats = FrameStats()
-        self._engine_thread: EngineThread[PerceptionEngine, list[Stamped[Received]]] = (
-            EngineThread(partial(build_engine, config), self._process, self._on_failure))
-        self._engine = self._engine_thread.start()
-        if not self._engine.weights_loaded:
-            self.get_logger().warning(
-                'NO TRAINED WEIGHTS: running a randomly initialised network; outputs are '
-                'meaningless. Set the weights parameter or install the shipped weights.'
-            )
-        self._classes = tuple(self._engine.model_config.classes)
-        self._cameras = config.cameras or ('',)
-        self._sync: StampSynchronizer[Received] = StampSynchronizer(
-            self._cameras, config.sync_slop_s)
-        self._sync_lock = threading.Lock()
-        self._outputs = {camera: CameraOutputs(self, camera) for camera in self._cameras}
-        self._publish_label_info(config)
-        self._inputs = [
-            ImageInput(
-                self,
-                camera,
-                compressed=config.image_transport == 'compressed',
-                override=config.qos_reliability,
-                callback=self._on_image,
-                on_lost=partial(self._stats.count, 'lost'),
-            )
-            for camera in self._cameras
-        ]
-        self._diagnostics = self.create_publisher(
-            DiagnosticArray, '/diagnostics', output_qos(depth=10))
-        self.create_timer(config.diagnostics_period_s, self._publish_diagnostics)
-        self.create_timer(_QOS_RECHECK_S, self._refresh_inputs)
-        self.get_logger().info(
-            f'ready: method {config.method}, device {self._engine.device}, '
-            f'patch budget {config.patch_budget}, cameras {list(config.cameras) or ["(one)"]}'
-        )
+        self._pipeline = PerceptionPipeline(self, self._config_parameters)
+        self._pipeline.activate()
+        self.get_logger().info('ready')
 
     @property
     def config(self) -> PerceptionConfig:
         """The node's validated configuration now."""
         return self._config_parameters.config
 
-    # Executor thread -----------------------------------------------------------------------
-
-    def _on_image(self, camera: str, msg: Any, received_s: float) -> None:
-        """Group the frame with the other cameras' and post complete sets to the worker."""
-        self._stats.count('received')
-        with self._sync_lock:
-            before = self._sync.dropped
-            group = self._sync.push(camera, stamp_seconds(msg.header), Received(msg, received_s))
-            self._stats.count('dropped', self._sync.dropped - before)
-        if group is not None:
-            replaced = self._engine_thread.submit(group)
-            if replaced is not None:
-                self._stats.count('dropped', len(replaced))
-
-    def _refresh_inputs(self) -> None:
-        """Follow the publishers' reliability (a publisher may appear after the node)."""
-        for image_input in self._inputs:
-            image_input.refresh()
-
     def _on_config_change(self, old: PerceptionConfig, new: PerceptionConfig) -> None:
-        """Queue an accepted runtime parameter change for the engine thread."""
-        self._engine_thread.update(partial(self._apply_config, new))
-        if new.score_threshold != old.score_threshold:
-            self._publish_label_info(new)
-        changed = {
-            f.name: getattr(new, f.name) for f in fields(new)
-            if getattr(new, f.name) != getattr(old, f.name)
-        }
-        self.get_logger().info(f'parameters changed: {changed}')
-
-    def _effective(self, config: PerceptionConfig) -> PerceptionConfig:
-        """Return ``config`` with the budget the latency controller chose."""
-        return with_changes(config, patch_budget=self._controller.budget)
-
-    def _publish_label_info(self, config: PerceptionConfig) -> None:
-        """Publish the class map (transient local: late subscribers get it too)."""
-        header = Header(stamp=self.get_clock().now().to_msg())
-        msg = label_info_msg(self._classes, header, config.score_threshold)
-        for outputs in self._outputs.values():
-            outputs.label_info.publish(msg)
-
-    def _publish_diagnostics(self) -> None:
-        """Publish the node's DiagnosticArray on /diagnostics."""
-        config = self.config
-        extra: dict[str, object] = {
-            'patch_budget': self._controller.budget,
-            'patch_budget_ceiling': config.patch_budget,
-            'method': config.method,
-            'reuse_rule': config.reuse_rule,
-            'device': str(self._engine.device),
-            'cameras': ','.join(self._cameras) or '(one)',
-            'qos_reliability': ','.join(i.reliability for i in self._inputs),
-        }
-        status = diagnostic_status(
-            self._stats.snapshot(),
-            name=f'{self.get_fully_qualified_name()}: perception',
-            hardware_id=str(self._engine.device),
-            extra=extra,
-            latency_target_ms=config.latency_target_ms,
-            weights_loaded=self._engine.weights_loaded,
-        )
-        self._diagnostics.publish(diagnostic_array([status], self.get_clock().now().to_msg()))
-
-    # Engine thread -------------------------------------------------------------------------
-
-    def _apply_config(self, config: PerceptionConfig, engine: PerceptionEngine) -> None:
-        """Apply a runtime change to the latency controller and the engine."""
-        self._controller.configure(config.latency_target_ms, config.patch_budget)
-        engine.update(self._effective(config))
-
-    def _on_failure(self, error: Exception, group: list[Stamped[Received]] | None) -> None:
-        """Count and log a failure; the node keeps serving (quietly when shutting down)."""
-        if not self.context.ok():
-            return
-        if group is not None:
-            self._stats.count('failed', len(group))
-        what = 'processing a frame' if group is not None else 'applying parameters'
-        self.get_logger().error(f'{what} failed: {type(error).__name__}: {error}',
-                                throttle_duration_sec=_THROTTLE_S)
-
-    def _decode(self, item: Stamped[Received]) -> _Decoded | None:
-        """Decode one message; count and log a bad frame and return None."""
-        msg = item.item.msg
-        try:
-            frame = image_to_frame(msg) if isinstance(msg, Image) else compressed_to_frame(msg)
-        except ImageError as error:
-            self._stats.count('bad')
-            where = item.camera or self._inputs[0].resolved_topic
-            self.get_logger().warning(f'dropping a frame from {where}: {error}',
-                                   throttle_duration_sec=_THROTTLE_S)
-            return None
-        return _Decoded(item.camera, msg.header, frame, item.item.received_s)
-
-    def _process(self, engine: PerceptionEngine, group: list[Stamped[Received]]) -> None:
-        """Run the engine on a set of frames (one call per frame size) and publish."""
-        decoded = [d for d in (self._decode(item) for item in group) if d is not None]
-        batches: dict[tuple[int, int, bool], list[_Decoded]] = {}
-        for item in decoded:
-            batches.setdefault((*item.frame.size, item.frame.bgr), []).append(item)
-        for batch in batches.values():
-            results = engine.infer(
-                [d.frame.pixels for d in batch],
-                bgr=batch[0].frame.bgr,
-                stamps=[stamp_seconds(d.header) for d in batch],
-                streams=[d.camera or 'default' for d in batch],
-            )
-            for item, result in zip(batch, results, strict=True):
-                self._publish(engine, item, result)
-
-    def _publish(self, engine: PerceptionEngine, item: _Decoded, result: FrameResult) -> None:
-        """Publish one frame's outputs with its header; record latency; adapt the budget."""
-        outputs = self._outputs[item.camera]
-        header = item.header
-        outputs.mask.publish(mask_to_image(result.mask, header))
-        outputs.detections.publish(detections_to_msg(result, header))
-        if self.config.publish_debug:
-            if outputs.color.get_subscription_count() > 0:
-                outputs.color.publish(bgr_to_image(colorize(result.mask), header))
-            if outputs.attention.get_subscription_count() > 0:
-                image = item.frame.pixels
-                bgr = image if item.frame.bgr else cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
-                picture = render_patch_attention(np.ascontiguousarray(bgr), result, self._classes)
-                outputs.attention.publish(bgr_to_image(picture, header))
-        latency_ms = (time.perf_counter() - item.received_s) * 1000.0
-        self._stats.published(
-            latency_ms, result.plan.chosen, result.plan.reused, self._age_ms(header))
-        new_budget = self._controller.observe(latency_ms)
-        if new_budget is not None:
-            self.get_logger().info(f'latency target: patch budget now {new_budget}',
-                                   throttle_duration_sec=_THROTTLE_S)
-            engine.update(self._effective(self.config))
-
-    def _age_ms(self, header: Header) -> float:
-        """Return now - stamp in ms on the wall clock; NaN under use_sim_time."""
-        if self.get_parameter('use_sim_time').value:
-            return float('nan')
-        return (time.time() - stamp_seconds(header)) * 1000.0
+        """Hand an accepted runtime parameter change to the pipeline."""
+        if self._pipeline is not None:
+            self._pipeline.on_config_change(old, new)
+        self.get_logger().info(f'parameters changed: {changed_fields(old, new)}')
 
     def destroy_node(self) -> None:
-        """Stop the engine thread, then destroy the node (also when construction failed)."""
-        engine_thread = getattr(self, '_engine_thread', None)
-        if engine_thread is not None:
-            engine_thread.stop()
-        for image_input in getattr(self, '_inputs', []):
-            image_input.destroy()
+        """Close the pipeline, then destroy the node (also when construction failed)."""
+        pipeline = getattr(self, '_pipeline', None)
+        if pipeline is not None:
+            pipeline.close()
+            self._pipeline = None
         super().destroy_node()
+
+
+def parse_options(argv: list[str]) -> argparse.Namespace:
+    """Parse the node's own command line (the part outside ``--ros-args``)."""
+    parser = argparse.ArgumentParser(
+        prog='perception_node',
+        description='PatchDriveNet perception node; ROS arguments follow --ros-args.')
+    parser.add_argument(
+        '--lifecycle', action='store_true',
+        help='run as a managed (lifecycle) node: starts unconfigured; configure loads the '
+             'model, activate subscribes and publishes')
+    return parser.parse_args(remove_ros_args(argv)[1:])
 
 
 def main(args: list[str] | None = None) -> int:
@@ -316,13 +79,15 @@ def main(args: list[str] | None = None) -> int:
     torch loads. Set the variable yourself to choose otherwise.
     """
     os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
+    argv = sys.argv if args is None else args
+    options = parse_options(argv)
     from patchdrivenet_ros.model.weights import WeightsError
 
-    rclpy.init(args=args)
-    node: PerceptionNode | None = None
+    rclpy.init(args=argv)
+    node: Node | None = None
     status = 0
     try:
-        node = PerceptionNode()
+        node = PerceptionLifecycleNode() if options.lifecycle else PerceptionNode()
         rclpy.spin(node)
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
