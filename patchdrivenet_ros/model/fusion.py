@@ -9,8 +9,9 @@ Patches meet the upsampled global logits g as
 ``alpha = 1 - prod_i (1 - a_i)``: overlapping patches average by weight, and the global
 prediction takes over wherever patch weights fade, so patch borders leave no seam.
 
-``fuse_segmentation`` returns the logits (training); ``fuse_labels`` only the class ids, in
-row strips that stay in cache, never holding the (B, C, H, W) logits (inference).
+``fuse_segmentation`` returns the logits (training); ``fuse_labels`` only the class ids,
+never holding the (B, C, H, W) logits (inference): outside the patches it interpolates only
+where the global prediction changes class (GlobalUpsampler.labels), at the cost of the output.
 """
 
 from __future__ import annotations
@@ -24,8 +25,6 @@ from patchdrivenet_ros.model.outputs import PatchOutputs
 
 FEATHER = 8
 """The window ramps over 1/FEATHER of the patch side at each inner side."""
-STRIP_ROWS = 16
-"""Rows of class ids computed at once by fuse_labels."""
 
 
 class GlobalUpsampler:
@@ -34,14 +33,12 @@ class GlobalUpsampler:
     def __init__(self, logits: torch.Tensor, input_size: tuple[int, int]) -> None:
         height, width = input_size
         rows = logits.shape[2]
+        self.logits = logits
         self.columns = F.interpolate(logits, size=(rows, width), mode='bilinear',
                                      align_corners=False)  # (B, C, h, W)
-        source = (torch.arange(height, device=logits.device, dtype=logits.dtype) + 0.5) * (
-            rows / height) - 0.5
-        source = source.clamp(min=0.0)
-        self.low = source.floor().long().clamp(max=rows - 1)  # (H,)
-        self.high = (self.low + 1).clamp(max=rows - 1)  # (H,)
-        self.weight = (source - self.low.to(source.dtype))[:, None]  # (H, 1)
+        self.low, self.high, self.weight = _support(rows, height, logits)  # (H,) (H,) (H,)
+        self.weight = self.weight[:, None]  # (H, 1)
+        self.column_low = _support(logits.shape[3], width, logits)[0]  # (W,)
 
     def block(self, y0: int, y1: int, x0: int, x1: int, frame: int | None = None
               ) -> torch.Tensor:
@@ -53,6 +50,56 @@ class GlobalUpsampler:
         columns = self.columns[frames, :, :, x0:x1]
         return torch.lerp(columns.index_select(2, self.low[y0:y1]),
                           columns.index_select(2, self.high[y0:y1]), self.weight[y0:y1])
+
+
+    def labels(self) -> torch.Tensor:
+        """Return the class ids (B, H, W) uint8 of the upsampled logits.
+
+        A pixel's upsampled logits are a convex combination of its (up to) four source
+        cells', so where those cells share their best class, that class is the pixel's: it is
+        written from the low-resolution argmax. Only pixels whose source cells disagree are
+        interpolated, exactly as ``block`` does; the result equals the argmax of ``block``
+        over the whole frame.
+        """
+        best = self.logits.argmax(1).to(torch.uint8)  # (B, h, w)
+        below = torch.cat([best[:, 1:], best[:, -1:]], 1)
+        right = torch.cat([best[:, :, 1:], best[:, :, -1:]], 2)
+        diagonal = torch.cat([right[:, 1:], right[:, -1:]], 1)
+        mixed = (best != below) | (best != right) | (best != diagonal)  # (B, h, w)
+        rows = torch.bincount(self.low, minlength=best.shape[1])  # output rows per cell row
+        columns = torch.bincount(self.column_low, minlength=best.shape[2])
+        labels = best.repeat_interleave(rows, 1).repeat_interleave(columns, 2)  # (B, H, W)
+        mixed_columns = mixed.repeat_interleave(columns, 2)  # (B, h, W)
+        starts = (torch.cumsum(rows, 0) - rows).tolist()
+        for cell_row, (start, count) in enumerate(zip(starts, rows.tolist(), strict=True)):
+            if count == 0:
+                continue
+            top, bottom = int(self.low[start]), int(self.high[start])
+            weight = self.weight[start:start + count]  # (r, 1)
+            for frame in range(best.shape[0]):
+                where = torch.nonzero(mixed_columns[frame, cell_row]).flatten()  # (X,)
+                if len(where) == 0:
+                    continue
+                upper = self.columns[frame, :, top].index_select(1, where)[:, None]  # (C, 1, X)
+                lower = self.columns[frame, :, bottom].index_select(1, where)[:, None]
+                values = torch.lerp(upper, lower, weight)  # (C, r, X)
+                labels[frame, start:start + count].index_copy_(
+                    1, where, values.max(0).indices.to(torch.uint8))
+        return labels
+
+
+def _support(size: int, output: int, like: torch.Tensor
+             ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Source cells (low, high) and weight of each of ``output`` positions upsampled from ``size``.
+
+    The bilinear rule with align_corners=False, as F.interpolate applies it: position i reads
+    cells low and high = low + 1 (clamped) at weight (i + 0.5) * size / output - 0.5 - low.
+    """
+    source = (torch.arange(output, device=like.device, dtype=like.dtype) + 0.5) * (
+        size / output) - 0.5
+    source = source.clamp(min=0.0)
+    low = source.floor().long().clamp(max=size - 1)
+    return low, (low + 1).clamp(max=size - 1), source - low.to(source.dtype)
 
 
 def _ramp(length: int, open_start: bool, open_end: bool, device: torch.device) -> torch.Tensor:
@@ -164,14 +211,15 @@ def fuse_labels(global_logits: torch.Tensor, patches: PatchOutputs, frames: np.n
     """Return the class ids (B, H, W) uint8 of fuse_segmentation's logits (inference)."""
     height, width = input_size
     upsampler = GlobalUpsampler(global_logits, input_size)
-    labels = torch.empty(global_logits.shape[0], height, width, dtype=torch.uint8,
-                         device=global_logits.device)
-    for start in range(0, height, STRIP_ROWS):
-        stop = min(height, start + STRIP_ROWS)
-        labels[:, start:stop] = upsampler.block(start, stop, 0, width).max(1).indices
+    labels = upsampler.labels()  # (B, H, W)
     for frame, (x0, y0, x1, y1), members, maps in _patch_regions(patches, frames, boxes):
         region = upsampler.block(y0, y1, x0, x1, frame)[0]  # (C, rh, rw)
         blended = _blend(region, maps, patches.weight[members], boxes[members], (x0, y0),
                          input_size)
-        labels[frame, y0:y1, x0:x1] = blended.max(0).indices
+        # Only the members' pixels: the region's extent may hold patches of other groups.
+        covered = torch.zeros(y1 - y0, x1 - x0, dtype=torch.bool, device=labels.device)
+        for bx1, by1, bx2, by2 in boxes[members].tolist():
+            covered[by1 - y0:by2 - y0, bx1 - x0:bx2 - x0] = True
+        window = labels[frame, y0:y1, x0:x1]  # (rh, rw) view
+        window[covered] = blended.max(0).indices[covered].to(labels.dtype)
     return labels
