@@ -14,7 +14,7 @@ LABELS = {'miou': 'mIoU', 'thin_iou': 'thin-class IoU', 'boundary_iou': 'boundar
           'map50': 'mAP50', 'map_small': 'AP-small'}
 STYLES = {'uniform': ('o-', 'tab:grey'), 'patchdrivenet': ('s-', 'tab:blue'),
           'reuse': ('^', 'tab:green'), 'interval': ('v', 'tab:orange'),
-          'depth': ('D', 'tab:purple')}
+          'depth': ('D', 'tab:purple'), 'oracle': ('x', 'tab:brown')}
 
 Row = Mapping[str, Any]
 
@@ -31,6 +31,7 @@ def plot_frontier(rows: Sequence[Row], path: Path,
     import matplotlib
 
     matplotlib.use('Agg')
+    from matplotlib import ticker
     import matplotlib.pyplot as plt
 
     splits = list(dict.fromkeys(r['split'] for r in rows))
@@ -54,6 +55,9 @@ def plot_frontier(rows: Sequence[Row], path: Path,
                     axis.plot(row['gflops_per_frame'], row[metric], '*', color='tab:red',
                               markersize=12, label='default')
             axis.set_xscale('log')
+            axis.xaxis.set_major_locator(ticker.LogLocator(base=2))
+            axis.xaxis.set_major_formatter(ticker.FormatStrFormatter('%g'))
+            axis.xaxis.set_minor_formatter(ticker.NullFormatter())
             axis.set_title(f'{LABELS.get(metric, metric)} ({split})', fontsize=9)
             axis.set_xlabel('GFLOPs per frame', fontsize=8)
             axis.grid(True, alpha=0.3)

@@ -126,3 +126,11 @@ def test_kitti_command_scores_an_object_folder(tmp_path: Path):
     (row,) = json.loads(out.read_text())
     assert row['frames'] == 1
     assert 0.0 <= row['kitti_car_easy'] <= 1.0
+
+
+def test_missing_baseline_weights_are_a_clear_error(tmp_path: Path, capsys) -> None:
+    assert main(['synthetic', '--baselines', str(tmp_path), '--scales', '0.5', '--budgets', '',
+                 '--oracle-budgets', '', '--reuse-rules', '', '--interval', '0',
+                 '--params-file', '', '--drives', '1', '--frames', '1']) == 2
+    error = capsys.readouterr().err
+    assert 'sf_0.5.safetensors' in error and 'no such weights file' in error

@@ -19,7 +19,7 @@ import sys
 from typing import Any
 
 from patchdrivenet_ros.accuracy_targets import check_targets, format_checks
-from patchdrivenet_ros.config import PerceptionConfig, load_yaml, with_changes
+from patchdrivenet_ros.config import ConfigError, PerceptionConfig, load_yaml, with_changes
 from patchdrivenet_ros.data.drive_config import profile_config
 from patchdrivenet_ros.data.frame import LabeledFrame
 from patchdrivenet_ros.data.kitti import load_kitti_object
@@ -30,7 +30,7 @@ from patchdrivenet_ros.frontier import FRONTIER_METRICS, add_margins
 from patchdrivenet_ros.frontier_plot import plot_frontier
 from patchdrivenet_ros.model.baselines import run_settings
 from patchdrivenet_ros.model.shipped import UNIFORM_FAMILY, shipped_weights_dir, uniform_baseline
-from patchdrivenet_ros.model.weights import default_weights_path, load_weights
+from patchdrivenet_ros.model.weights import WeightsError, default_weights_path, load_weights
 from patchdrivenet_ros.tools.params_file import default_params_file
 
 HELD_OUT_SEED = 900_000
@@ -274,7 +274,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the chosen evaluation and print a Markdown table."""
     args = parse_args(argv)
     run = {'synthetic': run_synthetic, 'bag': run_bag, 'kitti': run_kitti}[args.command]
-    rows = run(args)
+    try:
+        rows = run(args)
+    except (WeightsError, ConfigError) as error:
+        print(f'patchdrivenet-evaluate: {error}', file=sys.stderr)
+        return 2
     print(format_table(rows, KITTI_COLUMNS if args.command == 'kitti' else COLUMNS))
     if args.command == 'synthetic':
         print(format_margins(rows))

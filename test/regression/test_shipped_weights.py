@@ -25,7 +25,8 @@ from patchdrivenet_ros.data.drive_config import profile_config
 from patchdrivenet_ros.data.synthetic import generate_drive
 from patchdrivenet_ros.engine import PerceptionEngine
 from patchdrivenet_ros.metrics import SegmentationEvaluator
-from patchdrivenet_ros.model.weights import default_weights_path, load_weights
+from patchdrivenet_ros.model.shipped import UNIFORM_FAMILY, UniformBaseline
+from patchdrivenet_ros.model.weights import config_path, default_weights_path, load_weights
 
 RECORDED = Path(__file__).with_name('shipped_default.json')
 PARAMS = Path(__file__).resolve().parents[2] / 'config' / 'perception.yaml'
@@ -87,3 +88,14 @@ def test_shipped_weights_give_the_recorded_accuracy_and_plan(measured: dict[str,
 def test_shipped_weights_are_better_than_an_untrained_model(measured: dict[str, Any]):
     # A sanity floor independent of the recorded file: trained weights segment the scene.
     assert float(np.mean([f['miou'] for f in measured['frames']])) > 0.3
+
+
+@pytest.mark.parametrize('member', UNIFORM_FAMILY, ids=lambda m: m.name)
+def test_shipped_uniform_baselines_load_and_match_their_config(member: UniformBaseline):
+    path = member.weights()
+    load_weights(path, expected=ModelConfig())  # the same network as PatchDriveNet's
+    metadata = json.loads(config_path(path).read_text(encoding='utf-8'))['metadata']
+    assert metadata['method'] == member.method
+    assert float(metadata['global_scale']) == member.scale
+    default = json.loads(config_path(default_weights_path()).read_text(encoding='utf-8'))
+    assert metadata['steps'] == default['metadata']['steps']  # the same recipe and steps
