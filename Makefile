@@ -8,13 +8,14 @@
 #   make lint    only the linters
 #   make demo    the main job on a bundled sample          ARGS='...' passes options
 #   make bench   the benchmarks                            ARGS='...' passes options
+#   make mutate  mutation testing of the core modules (slow, not in CI; docs/mutation.md)
 #   make clean   remove the workspace and caches; `make distclean` also removes .venv
 
 SHELL := /bin/bash
 ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 IN_ENV := cd $(ROOT) && . .ws/env.sh &&
 
-.PHONY: setup test lint demo bench clean distclean help
+.PHONY: setup test lint demo bench mutate clean distclean help
 
 help:
 	@sed -n 's/^#   //p' $(ROOT)/Makefile
@@ -33,6 +34,9 @@ demo: setup
 
 bench: setup
 	@$(IN_ENV) patchdrivenet-benchmark $(ARGS) && python -m patchdrivenet_ros.tools.node_benchmark
+
+mutate: setup
+	@$(IN_ENV) bash scripts/mutate.sh $(ARGS)
 
 clean:
 	rm -rf $(ROOT)/.ws $(ROOT)/build $(ROOT)/install $(ROOT)/log \

@@ -108,8 +108,13 @@ def _cv_bridge_frame(msg: Image) -> Frame:
             f'unsupported encoding {msg.encoding!r} (supported: {", ".join(SUPPORTED_ENCODINGS)};'
             ' others need cv_bridge)'
         ) from None
+    return bridge_frame(msg, bridge_module.CvBridge())
+
+
+def bridge_frame(msg: Image, bridge: Any) -> Frame:
+    """Convert ``msg`` to BGR with a cv_bridge ``CvBridge``; its failures become ImageError."""
     try:
-        pixels = bridge_module.CvBridge().imgmsg_to_cv2(msg, desired_encoding='bgr8')
+        pixels = bridge.imgmsg_to_cv2(msg, desired_encoding='bgr8')
     except Exception as error:  # cv_bridge raises its own CvBridgeError and cv2.error
         raise ImageError(f'cv_bridge cannot convert {msg.encoding!r}: {error}') from None
     return Frame(np.asarray(pixels, dtype=np.uint8), bgr=True)

@@ -7,11 +7,13 @@ from __future__ import annotations
 import contextlib
 import io
 import math
+from typing import Any
+import warnings
 
 import numpy as np
 import pytest
 
-from patchdrivenet_ros.metrics.detection import DetectionEvaluator, box_iou
+from patchdrivenet_ros.metrics.detection import DetectionEvaluator, box_area, box_iou
 
 Image = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
@@ -36,7 +38,7 @@ def _random_images(seed: int, count: int = 12, classes: int = 3) -> list[Image]:
         fwh = np.exp(rng.uniform(np.log(6), np.log(150), (n_fp, 2)))
         det = np.concatenate([det, np.concatenate([fxy, fxy + fwh], axis=1)])
         det_labels = np.concatenate([det_labels, rng.integers(0, classes, n_fp)])
-        scores = rng.random(det.shape[0])
+        scores = rng.random((det.shape[0],))
         images.append((det, scores, det_labels, gt, gt_labels))
     return images
 
@@ -45,7 +47,8 @@ def _pycocotools_stats(images: list[Image], classes: int) -> np.ndarray:
     """Return COCOeval's 12 bbox stats for the same images."""
     coco_mod = pytest.importorskip('pycocotools.coco')
     cocoeval_mod = pytest.importorskip('pycocotools.cocoeval')
-    annotations, results = [], []
+    annotations: list[dict[str, Any]] = []
+    results: list[dict[str, Any]] = []
     for image_id, (det, scores, labels, gt, gt_labels) in enumerate(images, start=1):
         for box, label in zip(gt, gt_labels, strict=True):
             w, h = float(box[2] - box[0]), float(box[3] - box[1])
@@ -75,7 +78,7 @@ def _pycocotools_stats(images: list[Image], classes: int) -> np.ndarray:
     return np.array(evaluator.stats)
 
 
-def _ours(images: list[Image]) -> dict[str, float]:
+def _ours(images: list[Image]) -> dict[str, Any]:
     evaluator = DetectionEvaluator()
     for image in images:
         evaluator.add(*image)
@@ -142,3 +145,120 @@ def test_score_ties_and_over_100_detections_match_pycocotools() -> None:
     ours = _ours(images)
     for key, index in [('map', 0), ('map50', 1), ('map_small', 3), ('map_medium', 4)]:
         assert _same(ours[key], stats[index]), (key, ours[key], stats[index])
+
+
+def test_box_area_of_empty_and_inverted_boxes_is_zero() -> None:
+    boxes = np.array([[0, 0, 4, 5], [3, 0, 3, 5], [0, 2, 4, 2], [5, 0, 3, 4], [0, 6, 4, 1]])
+    np.testing.assert_array_equal(box_area(boxes), [20, 0, 0, 0, 0])
+
+
+def test_box_iou_edge_cases() -> None:
+    a = np.array([[0, 0, 10, 10]])
+    # Overlapping along one axis only, touching, sub-pixel overlaps of tiny boxes, empty boxes.
+    assert box_iou(a, np.array([[2, 20, 8, 30]]))[0, 0] == 0.0
+    assert box_iou(a, np.array([[10, 0, 20, 10]]))[0, 0] == 0.0
+    tiny = box_iou(np.array([[0, 0, 0.5, 0.5]]), np.array([[0.25, 0, 0.75, 0.5]]))
+    np.testing.assert_allclose(tiny, [[1 / 3]])
+    sliver = box_iou(a, np.array([[9.5, 0.5, 20, 10.5]]))
+    np.testing.assert_allclose(sliver, [[0.5 * 9.5 / (100 + 105 - 4.75)]])
+    empty = np.array([[3, 3, 3, 3]])
+    assert box_iou(empty, empty)[0, 0] == 0.0
+
+
+def test_iou_exactly_at_a_threshold_matches() -> None:
+    gt = np.array([[0, 0, 10, 20]], np.float64)
+    det = np.array([[0, 0, 10, 10]], np.float64)  # IoU exactly 0.5
+    ours = _ours([(det, np.array([0.9]), np.array([0]), gt, np.array([0]))])
+    assert ours['map50'] == pytest.approx(1.0)
+    assert ours['map75'] == 0.0
+    assert ours['map'] == pytest.approx(0.1)
+
+
+def test_a_detection_prefers_in_range_ground_truth_at_each_threshold() -> None:
+    small = [0, 0, 30, 30]  # in range for 'small'
+    large = [0, 0, 40, 40]  # out of range for 'small': ignored there
+    det = np.array([[0, 0, 36, 36]], np.float64)  # IoU 0.69 with small, 0.81 with large
+    images = [(det, np.array([0.9]), np.array([0]), np.array([small, large], np.float64),
+               np.array([0, 0]))]
+    stats = _pycocotools_stats(images, classes=1)
+    ours = _ours(images)
+    for key, index in [('map', 0), ('map50', 1), ('map75', 2), ('map_small', 3),
+                       ('map_medium', 4), ('map_large', 5)]:
+        assert _same(ours[key], stats[index]), (key, ours[key], stats[index])
+    evaluator = DetectionEvaluator()
+    evaluator.add(*images[0])
+    small_ap = evaluator.average_precisions('small')[0]
+    # Up to IoU 0.65 the detection takes the small box; above, only the ignored large one.
+    np.testing.assert_allclose(small_ap, [1.0] * 4 + [0.0] * 6)
+
+
+def test_a_detection_matched_to_ignored_ground_truth_is_no_false_positive() -> None:
+    gt = np.array([[0, 0, 32, 20], [0, 0, 33, 33]], np.float64)  # in range, ignored (small)
+    det = np.array([[0, 0, 32, 32], [0, 0, 32, 20]], np.float64)
+    # The first detection has IoU 0.625 with the small box and 0.94 with the ignored one:
+    # ignored from 0.65 to 0.9, a false positive (of area 32^2, in range) only at 0.95.
+    images = [(det, np.array([0.9, 0.8]), np.zeros(2, np.int64), gt, np.zeros(2, np.int64))]
+    stats = _pycocotools_stats(images, classes=1)
+    assert _same(_ours(images)['map_small'], stats[3])
+    assert stats[3] == pytest.approx((9 * 1.0 + 0.5) / 10)
+
+
+def test_area_range_bounds_are_inclusive() -> None:
+    square = np.array([[0, 0, 32, 32]], np.float64)  # area exactly 32^2
+    ours = _ours([(square, np.array([0.9]), np.array([0]), square, np.array([0]))])
+    assert ours['map_small'] == pytest.approx(1.0)
+    assert ours['map_medium'] == pytest.approx(1.0)
+    gt = np.array([[0, 0, 10, 10], [100, 100, 150, 150]], np.float64)
+    det = np.concatenate([gt, [[300, 300, 332, 332]]])  # a false positive of area 32^2
+    ours = _ours([(det, np.array([0.8, 0.7, 0.9]), np.zeros(3, np.int64), gt,
+                   np.zeros(2, np.int64))])
+    # The false positive ranks first in both ranges it belongs to: precision 1/2 throughout.
+    assert ours['map_small'] == pytest.approx(0.5)
+    assert ours['map_medium'] == pytest.approx(0.5)
+
+
+def test_average_precisions_default_to_all_areas() -> None:
+    evaluator = DetectionEvaluator()
+    evaluator.add(*_random_images(3, count=1)[0])
+    default, everything = evaluator.average_precisions(), evaluator.average_precisions('all')
+    assert default.keys() == everything.keys()
+    for c in default:
+        np.testing.assert_array_equal(default[c], everything[c])
+
+
+def test_inputs_are_flattened() -> None:
+    det, scores, labels, gt, gt_labels = _random_images(4, count=1)[0]
+    flat = _ours([(det, scores, labels, gt, gt_labels)])
+    columns = _ours([(det.reshape(-1, 2, 2), scores[:, None], labels[:, None], gt,
+                      gt_labels[:, None])])
+    assert flat == columns
+
+
+@pytest.mark.parametrize(('sizes', 'message'), [
+    ((2, 1, 1, 0, 0), 'boxes, scores and labels differ in length'),
+    ((1, 2, 1, 0, 0), 'boxes, scores and labels differ in length'),
+    ((1, 1, 2, 0, 0), 'boxes, scores and labels differ in length'),
+    ((1, 1, 1, 2, 1), 'gt_boxes and gt_labels differ in length'),
+    ((1, 1, 1, 1, 2), 'gt_boxes and gt_labels differ in length'),
+])
+def test_inputs_of_different_lengths_are_refused(sizes: tuple[int, ...], message: str) -> None:
+    boxes, scores, labels, gt_boxes, gt_labels = sizes
+    with pytest.raises(ValueError, match=f'^{message}$'):
+        DetectionEvaluator().add(np.zeros((boxes, 4)), np.zeros(scores), np.zeros(labels),
+                                 np.zeros((gt_boxes, 4)), np.zeros(gt_labels))
+
+
+def test_summary_of_no_ground_truth_is_nan_without_warnings() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        summary = _ours([])
+    for key in ('map', 'map50', 'map75', 'map_small', 'map_medium', 'map_large'):
+        assert math.isnan(summary[key]), key
+
+
+def test_classes_without_a_name_are_named_by_their_id() -> None:
+    box = np.array([[0, 0, 10, 10]], np.float64)
+    evaluator = DetectionEvaluator(class_names=('a', 'b'))
+    for label in (1, 2, 7):
+        evaluator.add(box, np.array([0.9]), np.array([label]), box, np.array([label]))
+    assert set(evaluator.summary()['per_class_ap']) == {'b', '2', '7'}

@@ -4,16 +4,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 import math
 
 import numpy as np
 import pytest
 
-from patchdrivenet_ros.metrics.kitti import KittiEvaluator
+from patchdrivenet_ros.metrics.kitti import (
+    DIFFICULTIES,
+    KittiEvaluator,
+    ap_r40,
+    box_iou_over_first,
+)
 
 
-def _add(evaluator: KittiEvaluator, dets: list[tuple[str, float, list[float]]],
-         gts: list[tuple[str, list[float], float, int]]) -> None:
+def _add(evaluator: KittiEvaluator, dets: Sequence[tuple[str, float, Sequence[float]]],
+         gts: Sequence[tuple[str, Sequence[float], float, int]]) -> None:
     evaluator.add(
         np.array([d[2] for d in dets], np.float64).reshape(-1, 4),
         np.array([d[1] for d in dets]),
@@ -90,3 +96,137 @@ def test_no_detections_and_mismatched_inputs() -> None:
     with pytest.raises(ValueError):
         evaluator.add(np.zeros((2, 4)), np.zeros(1), ['car'], np.zeros((0, 4)), [],
                       np.zeros(0), np.zeros(0))
+
+
+def _car_ap(dets: Sequence[tuple[str, float, Sequence[float]]],
+            gts: Sequence[tuple[str, Sequence[float], float, int]], level: str = 'easy') -> float:
+    evaluator = KittiEvaluator()
+    _add(evaluator, dets, gts)
+    return evaluator.summary()[f'car_{level}']
+
+
+CAR = [0.0, 0.0, 100.0, 60.0]
+
+
+def test_box_iou_over_first() -> None:
+    first = np.array([[10.0, 20.0, 20.0, 40.0]])  # 10 x 20
+    others = np.array([[15, 30, 50, 60], [22, 20, 30, 40], [10, 45, 20, 50], [10, 20, 20, 40],
+                       [19.5, 20, 30, 40], [10, 39.5, 20, 50]], np.float64)
+    np.testing.assert_allclose(box_iou_over_first(first, others),
+                               [[0.25, 0.0, 0.0, 1.0, 0.05, 0.025]])
+    np.testing.assert_allclose(box_iou_over_first(others[:1], first), [[50 / 1050]])
+    empty = box_iou_over_first(np.array([[5.0, 5.0, 5.0, 9.0]]), np.array([[0.0, 0, 10, 10]]))
+    assert empty.dtype == np.float64
+    np.testing.assert_array_equal(empty, [[0.0]])
+    tiny = box_iou_over_first(np.array([[0, 0, 0.5, 0.5]]), np.array([[0.0, 0, 1, 1]]))
+    np.testing.assert_allclose(tiny, [[1.0]])
+    assert box_iou_over_first(np.zeros((0, 4)), others).shape == (0, 6)
+
+
+def test_ground_truth_height_is_measured_top_to_bottom() -> None:
+    low_car = [('Car', [0.0, 200.0, 100.0, 230.0], 0.0, 0)]  # 30 px high, far down the image
+    assert math.isnan(_car_ap([], low_car, 'easy'))
+    assert _car_ap([], low_car, 'moderate') == 0.0
+
+
+def test_difficulty_limits_are_inclusive() -> None:
+    forty = [0.0, 0.0, 100.0, 40.0]  # exactly the easy minimum height: too low for easy
+    assert math.isnan(_car_ap([('Car', 0.9, forty)], [('Car', forty, 0.0, 0)], 'easy'))
+    assert _car_ap([('Car', 0.9, forty)], [('Car', forty, 0.0, 0)], 'moderate') == 1.0
+    # Truncation exactly at the easy limit still counts there.
+    assert _car_ap([('Car', 0.9, CAR)], [('Car', CAR, 0.15, 0)], 'easy') == 1.0
+
+
+def test_a_detection_exactly_at_the_minimum_height_takes_part() -> None:
+    gt = [('Car', [0.0, 0.0, 100.0, 50.0], 0.0, 0)]
+    assert _car_ap([('Car', 0.9, [0.0, 5.0, 100.0, 45.0])], gt) == 1.0  # 40 px, IoU 0.8
+
+
+def test_a_detection_on_a_van_is_no_false_positive_for_cars() -> None:
+    van = [200.0, 0.0, 300.0, 60.0]
+    ap = _car_ap([('Car', 0.9, van), ('Car', 0.8, CAR)],
+                 [('Car', CAR, 0.0, 0), ('Van', van, 0.0, 0)])
+    assert ap == 1.0
+
+
+def test_images_without_ground_truth_count_their_false_positives() -> None:
+    evaluator = KittiEvaluator()
+    _add(evaluator, [('Car', 0.9, [300.0, 0.0, 400.0, 60.0])], [])
+    _add(evaluator, [('Car', 0.8, CAR)], [('Car', CAR, 0.0, 0)])
+    assert evaluator.summary()['car_easy'] == pytest.approx(0.5)
+
+
+def test_a_false_positive_ranked_first_halves_the_precision() -> None:
+    ap = _car_ap([('Car', 0.9, [300.0, 0.0, 400.0, 60.0]), ('Car', 0.8, CAR)],
+                 [('Car', CAR, 0.0, 0)])
+    assert ap == pytest.approx(0.5)
+
+
+def test_an_iou_equal_to_the_class_threshold_is_no_match() -> None:
+    evaluator = KittiEvaluator()
+    _add(evaluator, [('Pedestrian', 0.9, [0.0, 0.0, 20.0, 50.0])],
+         [('Pedestrian', [0.0, 0.0, 20.0, 100.0], 0.0, 0)])  # IoU exactly 0.5
+    assert evaluator.summary()['pedestrian_easy'] == 0.0
+
+
+def test_ground_truth_prefers_a_detection_that_is_not_too_small() -> None:
+    gt = [('Car', [0.0, 0.0, 100.0, 30.0], 0.0, 0)]  # counted when moderate (above 25 px)
+    small = ('Car', 0.9, [0.0, 3.0, 100.0, 27.0])  # 24 px: too small, IoU 0.8
+    valid = ('Car', 0.8, [0.0, 0.0, 100.0, 29.0])
+    assert _car_ap([small, valid], gt, 'moderate') == 1.0
+
+
+def test_ground_truth_matched_only_by_a_too_small_detection_is_ignored() -> None:
+    gt = [('Car', [0.0, 0.0, 100.0, 30.0], 0.0, 0)]
+    small = ('Car', 0.5, [0.0, 3.0, 100.0, 27.0])
+    elsewhere = ('Car', 0.9, [300.0, 0.0, 400.0, 40.0])
+    # Neither a hit nor a miss: no recall is ever reached.
+    assert _car_ap([small, elsewhere], gt, 'moderate') == 0.0
+
+
+def test_dontcare_regions_excuse_free_detections_only() -> None:
+    gts = [('Car', CAR, 0.0, 0), ('DontCare', [1000.0, 0.0, 1100.0, 100.0], -1.0, -1),
+           ('DontCare', [400.0, 0.0, 700.0, 100.0], -1.0, -1)]
+    dets = [('Car', 0.8, CAR), ('Car', 0.9, [450.0, 0.0, 550.0, 60.0]),
+            ('Car', 0.95, [600.0, 0.0, 650.0, 20.0])]  # excused; too small to count at all
+    assert _car_ap(dets, gts) == 1.0
+
+
+def test_dontcare_cover_must_exceed_the_class_threshold() -> None:
+    gts = [('Car', CAR, 0.0, 0), ('DontCare', [530.0, 0.0, 700.0, 100.0], -1.0, -1)]
+    dets = [('Car', 0.8, CAR), ('Car', 0.9, [500.0, 0.0, 600.0, 60.0])]  # 70 % covered
+    assert _car_ap(dets, gts) == pytest.approx(0.5)
+
+
+def test_unknown_classes_are_refused() -> None:
+    with pytest.raises(ValueError, match="^'van' is not one of car, pedestrian, cyclist$"):
+        ap_r40([], 'van', DIFFICULTIES[0])
+
+
+def test_inputs_are_flattened() -> None:
+    flat, columns = KittiEvaluator(), KittiEvaluator()
+    flat.add(np.array([CAR]), np.array([0.9]), ['Car'], np.array([CAR]), ['Car'],
+             np.array([0.2]), np.array([1]))
+    columns.add(np.array([CAR]), np.array([[0.9]]), ['Car'], np.array([CAR]), ['Car'],
+                np.array([[0.2]]), np.array([[1]]))
+    assert flat.summary() == columns.summary()
+
+
+@pytest.mark.parametrize(('sizes', 'message'), [
+    ((2, 1, 1, 0, 0, 0, 0), 'boxes, scores and labels differ in length'),
+    ((1, 2, 1, 0, 0, 0, 0), 'boxes, scores and labels differ in length'),
+    ((0, 0, 0, 1, 2, 1, 1), 'gt_boxes, gt_labels, gt_truncation and gt_occlusion differ'),
+    ((0, 0, 0, 1, 1, 2, 1), 'gt_boxes, gt_labels, gt_truncation and gt_occlusion differ'),
+    ((0, 0, 0, 1, 1, 1, 2), 'gt_boxes, gt_labels, gt_truncation and gt_occlusion differ'),
+])
+def test_inputs_of_different_lengths_are_refused(sizes: tuple[int, ...], message: str) -> None:
+    boxes, scores, labels, gt_boxes, gt_labels, truncation, occlusion = sizes
+    with pytest.raises(ValueError, match=f'^{message}$'):
+        KittiEvaluator().add(np.zeros((boxes, 4)), np.zeros(scores), ['car'] * labels,
+                             np.zeros((gt_boxes, 4)), ['car'] * gt_labels,
+                             np.zeros(truncation), np.zeros(occlusion))
+
+
+def test_summary_of_nothing_is_nan() -> None:
+    summary = KittiEvaluator().summary()
+    assert len(summary) == 12 and all(math.isnan(value) for value in summary.values())

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -77,6 +78,12 @@ def test_accumulation_equals_one_big_frame() -> None:
     whole = confusion_matrix(np.concatenate([p for p, _ in frames]),
                              np.concatenate([g for _, g in frames]), len(CLASS_NAMES))
     np.testing.assert_array_equal(several.confusion, whole)
+    inter, union = zip(*(boundary_counts(p, g, len(CLASS_NAMES)) for p, g in frames),
+                       strict=True)
+    np.testing.assert_array_equal(several.boundary_intersection, np.sum(inter, 0))
+    np.testing.assert_array_equal(several.boundary_union, np.sum(union, 0))
+    for counts in (several.confusion, several.boundary_intersection, several.boundary_union):
+        assert counts.dtype == np.int64  # exact pixel counts
 
 
 def _brute_band(mask: np.ndarray, width: int) -> np.ndarray:
@@ -126,3 +133,107 @@ def test_boundary_ignores_unlabeled_pixels() -> None:
     pred[:, 10] = IGNORE_INDEX  # a predicted line of no class splits the labelled half
     inter, union = boundary_counts(pred, gt, 1)
     assert inter[0] < union[0]
+
+
+def test_a_present_class_without_true_positives_has_iou_zero() -> None:
+    gt = np.array([[0, 0, 1, 1, 2, 2]], np.uint8)
+    pred = np.array([[0, 0, 0, 0, 2, 3]], np.uint8)
+    iou = iou_from_confusion(confusion_matrix(pred, gt, 5))
+    # Class 1 is in the ground truth but never found; class 3 only falsely predicted.
+    np.testing.assert_allclose(iou[:4], [2 / 4, 0.0, 1 / 2, 0.0])
+    assert math.isnan(iou[4])
+    evaluator = SegmentationEvaluator(class_names=('a', 'b', 'c', 'd', 'e'), thin_ids=(1,))
+    evaluator.add(pred, gt)
+    summary = evaluator.summary()
+    assert summary['miou'] == pytest.approx((0.5 + 0.0 + 0.5 + 0.0) / 4)
+    assert summary['thin_iou'] == 0.0
+    assert summary['per_class_iou']['b'] == 0.0
+
+
+def test_shapes_must_match() -> None:
+    pred, gt = np.zeros((2, 3), np.uint8), np.zeros((3, 2), np.uint8)
+    with pytest.raises(ValueError, match=r'^pred \(2, 3\) and gt \(3, 2\) differ in shape$'):
+        confusion_matrix(pred, gt, 2)
+    with pytest.raises(ValueError, match=r'^pred \(2, 3\) and gt \(3, 2\) differ in shape$'):
+        boundary_counts(pred, gt, 2)
+
+
+def test_ground_truth_outside_the_classes_is_skipped() -> None:
+    gt = np.array([[0, 1, 2, 7, IGNORE_INDEX]], np.uint8)  # 2 and 7 are no class of 2
+    pred = np.array([[0, 1, 1, 1, 1]], np.uint8)
+    np.testing.assert_array_equal(confusion_matrix(pred, gt, 2), [[1, 0, 0], [0, 1, 0]])
+
+
+def test_a_single_pixel_class_found_has_iou_one() -> None:
+    iou = iou_from_confusion(confusion_matrix(np.array([[1, 0]]), np.array([[1, 0]]), 2))
+    np.testing.assert_allclose(iou, [1.0, 1.0])
+
+
+def test_band_width_is_a_share_of_the_diagonal() -> None:
+    assert band_width(30, 80, 0.1) == 9  # 0.1 x 85.4
+    assert band_width(300, 400) == 10
+    assert band_width(3, 4) == 1  # at least one pixel
+
+
+def test_boundary_counts_use_the_band_of_the_frame_diagonal() -> None:
+    gt = np.zeros((30, 80), np.uint8)
+    gt[4:27, 10:70] = 1
+    inter, union = boundary_counts(gt, gt, 2, ratio=0.1)  # a band of 9 px
+    for c in (0, 1):
+        assert inter[c] == union[c] == np.count_nonzero(inner_band(gt == c, 9))
+    assert inter[1] < np.count_nonzero(gt == 1)
+
+
+def test_boundary_counts_skip_predictions_of_no_class() -> None:
+    gt = np.zeros((20, 20), np.uint8)
+    pred = gt.copy()
+    pred[5:10, 5:10] = 2  # == num_classes: no class, like IGNORE_INDEX
+    inter, union = boundary_counts(pred, gt, 2)
+    assert inter.shape == union.shape == (2,)
+    assert union[1] == 0 and inter[0] < union[0]
+
+
+def test_summary_of_nothing_is_nan_without_warnings() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        summary = SegmentationEvaluator(class_names=('a', 'b'), thin_ids=(1,)).summary()
+    for key in ('miou', 'thin_iou', 'boundary_iou', 'pixel_accuracy'):
+        assert math.isnan(summary[key]), key
+
+
+def test_evaluator_uses_its_ignore_index_and_boundary_ratio() -> None:
+    rng = np.random.default_rng(3)
+    blocks = np.ones((10, 10), np.uint8)  # regions wider than the bands
+    gt = np.kron(rng.integers(0, 3, (4, 5)), blocks).astype(np.uint8)
+    gt[:10] = 0
+    pred = np.kron(rng.integers(0, 3, (4, 5)), blocks).astype(np.uint8)
+    evaluator = SegmentationEvaluator(class_names=('void', 'a', 'b'), thin_ids=(),
+                                      ignore_index=0, boundary_ratio=0.1)
+    evaluator.add(pred, gt)
+    np.testing.assert_array_equal(evaluator.confusion, confusion_matrix(pred, gt, 3, 0))
+    inter, union = boundary_counts(pred, gt, 3, 0, 0.1)
+    np.testing.assert_array_equal(evaluator.boundary_intersection, inter)
+    np.testing.assert_array_equal(evaluator.boundary_union, union)
+
+
+def test_boundary_iou_of_a_one_pixel_class_and_nan_when_absent() -> None:
+    evaluator = SegmentationEvaluator(class_names=('a', 'b', 'c'), thin_ids=())
+    gt = np.zeros((9, 9), np.uint8)
+    gt[4, 4] = 1
+    evaluator.add(gt, gt)
+    boundary = evaluator.per_class_boundary_iou()
+    assert evaluator.boundary_union[1] == 1
+    np.testing.assert_allclose(boundary[:2], [1.0, 1.0])
+    assert math.isnan(boundary[2])
+
+
+def test_thin_ids_beyond_the_classes_are_skipped() -> None:
+    evaluator = SegmentationEvaluator(class_names=('a', 'b'), thin_ids=(1, 2))
+    evaluator.add(np.array([[0, 1]], np.uint8), np.array([[0, 1]], np.uint8))
+    assert evaluator.summary()['thin_iou'] == 1.0
+
+
+def test_pixel_accuracy_counts_every_class() -> None:
+    evaluator = SegmentationEvaluator(class_names=('a', 'b', 'c'), thin_ids=())
+    evaluator.add(np.array([[0, 1, 2, 2]], np.uint8), np.array([[0, 0, 2, 2]], np.uint8))
+    assert evaluator.summary()['pixel_accuracy'] == pytest.approx(3 / 4)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from patchdrivenet_ros.model.candidates import candidate_grid, select_patches
+from patchdrivenet_ros.model.candidates import candidate_grid, cell_ranges, select_patches
 
 
 def _covered(boxes: np.ndarray, width: int, height: int) -> np.ndarray:
@@ -69,3 +69,90 @@ def test_frames_share_one_budget() -> None:
     priorities[1, 2] = 9.0
     chosen = select_patches(priorities.astype(np.float32), grid.boxes, 5)
     assert chosen[0].tolist() == [1, 2] and (chosen[1:, 0] == 0).all()
+
+
+def test_a_budget_below_the_candidates_is_filled_with_deferred_ones() -> None:
+    grid = candidate_grid(256, 128, (64, 128))  # 8 boxes of 64, then 2 of 128 covering them
+    priorities = np.zeros((1, len(grid)), np.float32)
+    priorities[0, 8:] = [5.0, 4.0]  # each large box covers four small ones
+    priorities[0, :8] = np.linspace(1.0, 0.3, 8)
+    chosen = select_patches(priorities, grid.boxes, 6)
+    assert chosen.shape == (6, 2) and chosen.dtype == np.int64 and (chosen[:, 0] == 0).all()
+    # Both large boxes first, then the deferred small ones by descending priority.
+    np.testing.assert_array_equal(chosen[:, 1], [8, 9, 0, 1, 2, 3])
+
+
+@pytest.mark.parametrize('offset', [(0, 0), (100, 300), (300, 100)])
+def test_coverage_is_over_the_smaller_box_and_must_exceed_the_limit(
+        offset: tuple[int, int]) -> None:
+    boxes = np.array([[0, 0, 10, 10], [5, 0, 15, 10], [4, 0, 14, 10], [50, 50, 60, 60],
+                      [0, 0, 40, 40]]) + np.tile(offset, 2)
+    descending = np.array([[3.0, 2.0, 1.0]])  # the chosen box, the tested one, a far one
+    # [5, 0, 15, 10] covers exactly half of the first box: not more than OVERLAP_LIMIT.
+    half = select_patches(descending, boxes[[0, 1, 3]], 2)[:, 1]
+    np.testing.assert_array_equal(half, [0, 1])
+    # [4, 0, 14, 10] covers 60 %: deferred behind the far box.
+    more = select_patches(descending, boxes[[0, 2, 3]], 2)[:, 1]
+    np.testing.assert_array_equal(more, [0, 2])
+    # A small box inside a chosen large one is deferred although their IoU is only 1/16,
+    inside = select_patches(descending, boxes[[4, 0, 3]], 2)[:, 1]
+    np.testing.assert_array_equal(inside, [0, 2])
+    # and so is a large box around a chosen small one.
+    around = select_patches(descending, boxes[[0, 4, 3]], 2)[:, 1]
+    np.testing.assert_array_equal(around, [0, 2])
+
+
+@pytest.mark.parametrize('neighbour', [[1, 0, 2, 1], [0, 1, 1, 2]])  # beside, below
+def test_boxes_that_only_touch_do_not_defer_each_other(neighbour: list[int]) -> None:
+    boxes = np.array([[0, 0, 1, 1], neighbour, [5, 5, 6, 6]])  # a pixel each
+    chosen = select_patches(np.array([[3.0, 2.0, 1.0]]), boxes, 2)
+    np.testing.assert_array_equal(chosen[:, 1], [0, 1])
+
+
+def test_every_chosen_box_defers_its_overlaps() -> None:
+    boxes = np.array([[0, 0, 10, 10], [50, 0, 60, 10], [2, 0, 12, 10], [90, 0, 100, 10]])
+    chosen = select_patches(np.array([[4.0, 3.0, 2.0, 1.0]]), boxes, 3)
+    # [2, 0, 12, 10] overlaps the first choice, not the last one: still deferred.
+    np.testing.assert_array_equal(chosen[:, 1], [0, 1, 3])
+
+
+def test_overlap_defers_only_within_the_same_frame() -> None:
+    grid = candidate_grid(256, 128, (64, 128))
+    priorities = np.zeros((2, len(grid)), np.float32)
+    priorities[0, 8] = 5.0  # (0, 0, 128, 128) in frame 0
+    priorities[1, 0] = 4.0  # (0, 0, 64, 64) in frame 1: the same place, another frame
+    chosen = select_patches(priorities, grid.boxes, 2)
+    np.testing.assert_array_equal(chosen, [[0, 8], [1, 0]])
+
+
+def test_a_budget_of_every_candidate_takes_them_by_descending_priority() -> None:
+    grid = candidate_grid(256, 128, (64, 128))
+    priorities = np.zeros((1, len(grid)), np.float32)
+    priorities[0, [8, 0, 9]] = [3.0, 2.0, 1.0]  # box 0 lies inside box 8: no deferring here
+    chosen = select_patches(priorities, grid.boxes, len(grid))
+    assert chosen.dtype == np.int64
+    np.testing.assert_array_equal(chosen[:, 1], [8, 0, 9, 1, 2, 3, 4, 5, 6, 7])
+
+
+def test_equal_priorities_go_to_the_lower_frame_then_the_lower_id() -> None:
+    grid = candidate_grid(256, 128, (64,))
+    priorities = np.zeros((2, len(grid)), np.float32)
+    priorities[1, 5] = 1.0
+    chosen = select_patches(priorities, grid.boxes, 4)
+    np.testing.assert_array_equal(chosen, [[1, 5], [0, 0], [0, 1], [0, 2]])
+
+
+@pytest.mark.parametrize(('box', 'cells', 'expected'), [
+    ([0, 0, 200, 100], (10, 20), [0, 0, 20, 10]),  # the whole frame
+    ([15, 25, 35, 41], (10, 20), [1, 2, 4, 5]),  # partly covered cells count
+    ([15, 25, 35, 41], (5, 40), [3, 1, 7, 3]),  # rows and columns scale apart
+    ([50, 50, 50, 50], (10, 20), [5, 5, 6, 6]),  # an empty box still touches one cell
+    ([200, 100, 200, 100], (10, 20), [19, 9, 20, 10]),  # kept on the grid at the far corner
+    ([0, 0, 5, 5], (10, 20), [0, 0, 1, 1]),  # inside the first cell
+    ([-20, -10, 30, 15], (10, 20), [0, 0, 3, 2]),  # clipped to the grid at the near corner
+    ([190, 90, 230, 120], (10, 20), [19, 9, 20, 10]),  # and at the far corner
+])
+def test_cell_ranges(box: list[int], cells: tuple[int, int], expected: list[int]) -> None:
+    ranges = cell_ranges(np.array([box]), (100, 200), cells)
+    assert ranges.dtype == np.int64
+    np.testing.assert_array_equal(ranges, [expected])

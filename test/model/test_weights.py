@@ -7,10 +7,12 @@ import json
 from pathlib import Path
 
 import pytest
+from safetensors.torch import load_file, save_file
 import torch
 
 from patchdrivenet_ros.config import ModelConfig
 from patchdrivenet_ros.model import WeightsError, build_model, load_weights, save_weights
+from patchdrivenet_ros.model.factory import inference_model
 
 
 def test_save_load_round_trip(tmp_path: Path, small_config: ModelConfig) -> None:
@@ -49,3 +51,63 @@ def test_missing_files_are_refused(tmp_path: Path, small_config: ModelConfig) ->
     path.with_suffix('.json').unlink()
     with pytest.raises(WeightsError, match='model config'):
         load_weights(path)
+
+
+def _saved(tmp_path: Path, config: ModelConfig) -> Path:
+    path = tmp_path / 'model.safetensors'
+    save_weights(build_model(config), path)
+    return path
+
+
+def test_a_corrupt_weights_file_is_refused(tmp_path: Path, small_config: ModelConfig) -> None:
+    path = _saved(tmp_path, small_config)
+    path.write_bytes(b'\x08\x00\x00\x00\x00\x00\x00\x00{"a": 1}not safetensors')
+    with pytest.raises(WeightsError, match='unreadable weights'):
+        load_weights(path)
+
+
+def test_tensors_that_do_not_fit_the_config_are_refused(tmp_path: Path,
+                                                        small_config: ModelConfig) -> None:
+    path = _saved(tmp_path, small_config)
+    # The config beside the tensors claims a wider model: every width-dependent tensor misfits.
+    document = json.loads(path.with_suffix('.json').read_text())
+    document['model_config']['width'] = 2 * small_config.width
+    path.with_suffix('.json').write_text(json.dumps(document))
+    with pytest.raises(WeightsError, match='tensors do not fit the model') as caught:
+        load_weights(path)
+    assert 'wrong shape: [' in str(caught.value) and 'wrong shape: []' not in str(caught.value)
+
+
+def test_missing_and_unexpected_tensors_are_named(tmp_path: Path,
+                                                  small_config: ModelConfig) -> None:
+    path = _saved(tmp_path, small_config)
+    tensors = load_file(path)
+    dropped = sorted(tensors)[0]
+    del tensors[dropped]
+    tensors['extra.weight'] = torch.zeros(2)
+    save_file(tensors, path)
+    with pytest.raises(WeightsError, match='tensors do not fit') as caught:
+        load_weights(path)
+    message = str(caught.value)
+    assert f"missing: ['{dropped}']" in message
+    assert "unexpected: ['extra.weight']" in message
+    assert 'wrong shape: []' in message
+
+
+@pytest.mark.parametrize('text', ['{not json', '{"metadata": {}}', '[1, 2]',
+                                  '{"model_config": {"no_such_field": 1}}',
+                                  '{"model_config": {"width": -3}}'])
+def test_an_unreadable_config_is_refused(tmp_path: Path, small_config: ModelConfig,
+                                         text: str) -> None:
+    path = _saved(tmp_path, small_config)
+    path.with_suffix('.json').write_text(text)
+    with pytest.raises(WeightsError, match='unreadable model config'):
+        load_weights(path)
+
+
+def test_a_folded_inference_copy_is_not_saved(tmp_path: Path,
+                                              small_config: ModelConfig) -> None:
+    folded = inference_model(build_model(small_config))
+    with pytest.raises(WeightsError, match='folded'):
+        save_weights(folded, tmp_path / 'folded.safetensors')
+    assert not (tmp_path / 'folded.safetensors').exists()

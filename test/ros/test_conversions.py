@@ -4,7 +4,6 @@
 
 import array
 import sys
-import types
 
 import numpy as np
 import pytest
@@ -18,8 +17,10 @@ from patchdrivenet_ros.ros import conversions  # noqa: E402
 from patchdrivenet_ros.ros.conversions import (  # noqa: E402
     ImageError,
     array_to_image,
+    bgr_to_image,
     compressed_to_frame,
     encode_compressed,
+    frame_to_image,
     image_to_frame,
     mask_to_image,
 )
@@ -139,22 +140,38 @@ def test_odd_width_yuv_is_refused() -> None:
         image_to_frame(_message(np.zeros((2, 3, 2), np.uint8), 'yuv422'))
 
 
-def test_unknown_encoding_goes_through_cv_bridge_when_installed(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    calls = []
-
-    class FakeBridge:
-        def imgmsg_to_cv2(self, msg: Image, desired_encoding: str) -> np.ndarray:
-            calls.append((msg.encoding, desired_encoding))
-            return np.zeros((msg.height, msg.width, 3), np.uint8)
-
-    monkeypatch.setitem(sys.modules, 'cv_bridge', types.SimpleNamespace(CvBridge=FakeBridge))
+def test_unknown_encoding_goes_through_the_installed_cv_bridge() -> None:
+    pytest.importorskip('cv_bridge', reason='cv_bridge is not installed here')
     msg = Image(height=2, width=3, encoding='mono16', step=6)
     msg.data = array.array('B', bytes(12))
     frame = image_to_frame(msg)
+    assert frame.bgr and frame.pixels.shape == (2, 3, 3) and frame.pixels.dtype == np.uint8
+
+
+class _RecordingBridge:
+    """A CvBridge-like converter handed to bridge_frame (no module is replaced)."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str]] = []
+
+    def imgmsg_to_cv2(self, msg: Image, desired_encoding: str) -> np.ndarray:
+        self.calls.append((msg.encoding, desired_encoding))
+        if msg.encoding == 'broken':
+            raise RuntimeError('boom')
+        return np.full((msg.height, msg.width, 3), 7, np.int32)
+
+
+def test_bridge_frame_asks_for_bgr8_and_reports_failures() -> None:
+    bridge = _RecordingBridge()
+    msg = Image(height=2, width=3, encoding='mono16', step=6)
+    msg.data = array.array('B', bytes(12))
+    frame = conversions.bridge_frame(msg, bridge)
     assert frame.bgr and frame.pixels.shape == (2, 3, 3)
-    assert calls == [('mono16', 'bgr8')]
+    assert frame.pixels.dtype == np.uint8 and (frame.pixels == 7).all()
+    assert bridge.calls == [('mono16', 'bgr8')]
+    msg.encoding = 'broken'
+    with pytest.raises(ImageError, match="^cv_bridge cannot convert 'broken': boom$"):
+        conversions.bridge_frame(msg, bridge)
 
 
 @pytest.mark.parametrize('fmt', ['jpeg', 'png'])
@@ -201,3 +218,74 @@ def test_array_to_image_round_trips_a_non_contiguous_view() -> None:
 def test_supported_encodings_are_listed() -> None:
     assert {'rgb8', 'bgr8', 'mono8', 'bayer_rggb8', 'yuv422'} <= set(
         conversions.SUPPORTED_ENCODINGS)
+
+
+@pytest.mark.parametrize(('height', 'width'), [(1, 1), (1, 3), (3, 1)])
+def test_a_single_row_or_column_decodes(height: int, width: int) -> None:
+    pixels = _rgb(height, width)
+    np.testing.assert_array_equal(image_to_frame(_message(pixels, 'rgb8')).pixels, pixels)
+
+
+def test_the_last_row_needs_no_padding_but_all_its_bytes() -> None:
+    pixels = _rgb(4, 5)
+    msg = _message(pixels, 'rgb8', pad=3)  # step 18, rows of 15 bytes
+    msg.data = msg.data[:-3]  # the last row's padding is optional
+    np.testing.assert_array_equal(image_to_frame(msg).pixels, pixels)
+    msg.data = msg.data[:-1]
+    with pytest.raises(ImageError, match='data holds 68 bytes, rgb8 5x4 with step 18 needs 72'):
+        image_to_frame(msg)
+
+
+@pytest.mark.parametrize('encoding', ['yuv422', 'yuyv'])
+def test_yuv_frames_are_bgr_and_odd_widths_are_named(encoding: str) -> None:
+    frame = image_to_frame(_message(np.full((2, 4, 2), 128, np.uint8), encoding))
+    assert frame.bgr is True and frame.pixels.shape == (2, 4, 3)
+    with pytest.raises(ImageError, match=f'^{encoding} needs an even width, got 3$'):
+        image_to_frame(_message(np.zeros((2, 3, 2), np.uint8), encoding))
+
+
+def test_unsupported_encoding_without_cv_bridge_lists_the_supported_ones(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, 'cv_bridge', None)  # blocked: importing it fails
+    msg = _message(_rgb(), 'rgb8')
+    msg.encoding = '32FC1'
+    supported = ', '.join(conversions.SUPPORTED_ENCODINGS)
+    expected = f"unsupported encoding '32FC1' (supported: {supported}; others need cv_bridge)"
+    with pytest.raises(ImageError) as caught:
+        image_to_frame(msg)
+    assert str(caught.value) == expected
+
+
+@pytest.mark.parametrize(('fmt', 'name'), [('', 'compressed'), ('png', 'png')])
+def test_empty_compressed_names_its_format(fmt: str, name: str) -> None:
+    with pytest.raises(ImageError, match=f'^empty {name} image$'):
+        compressed_to_frame(CompressedImage(format=fmt))
+
+
+def test_png_is_lossless_and_jpeg_the_default() -> None:
+    bgr = _rgb(8, 12)
+    png = encode_compressed(bgr, Header(), 'png')
+    assert bytes(png.data[:4]) == b'\x89PNG'
+    np.testing.assert_array_equal(compressed_to_frame(png).pixels, bgr)
+    jpeg = encode_compressed(bgr, Header())
+    assert jpeg.format == 'jpeg' and bytes(jpeg.data[:2]) == b'\xff\xd8'
+
+
+def test_an_encoder_failure_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(conversions.cv2, 'imencode', lambda ext, pixels: (False, None))
+    with pytest.raises(ValueError, match='^cannot encode as png$'):
+        encode_compressed(_rgb(), Header(), 'png')
+
+
+def test_colour_frames_become_messages_in_their_channel_order() -> None:
+    header = Header(frame_id='cam')
+    pixels = _rgb(3, 5)
+    for msg, encoding in ((bgr_to_image(pixels, header), 'bgr8'),
+                          (frame_to_image(pixels, header), 'rgb8'),
+                          (frame_to_image(pixels, header, bgr=True), 'bgr8')):
+        assert (msg.encoding, msg.height, msg.width, msg.step) == (encoding, 3, 5, 15)
+        assert msg.header.frame_id == 'cam' and msg.is_bigendian == 0
+        frame = image_to_frame(msg)
+        assert frame.bgr is (encoding == 'bgr8')
+        np.testing.assert_array_equal(frame.pixels, pixels)

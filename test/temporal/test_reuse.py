@@ -77,8 +77,26 @@ def test_cache_is_bounded_and_evicts_the_oldest() -> None:
     empty = PatchCache(0)
     empty.put(1, np.array([0, 0, 8, 8]), payload=1, frame_index=0)
     assert len(empty) == 0
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match='capacity must be >= 0, got -1'):
         PatchCache(-1)
+
+
+def test_cache_evicts_the_first_stored_among_equal_ages() -> None:
+    cache = PatchCache(2)
+    for cell in (1, 2, 1, 3):  # cell 1 is stored again after cell 2
+        cache.put(cell, np.array([0, 0, 8, 8]), payload=cell, frame_index=0)
+    assert cache.get(2) is None
+    assert cache.get(1) is not None and cache.get(3) is not None
+
+
+def test_cache_keeps_boxes_as_flat_int32_and_refuses_others() -> None:
+    cache = PatchCache(2)
+    cache.put(1, np.array([[1.0, 2.0, 9.0, 10.0]]), payload=None, frame_index=0)
+    entry = cache.get(1)
+    assert entry is not None and entry.box.shape == (4,) and entry.box.dtype == np.int32
+    np.testing.assert_array_equal(entry.box, [1, 2, 9, 10])
+    with pytest.raises(ValueError, match=r'expected an xyxy box, got shape \(3,\)'):
+        cache.put(2, np.array([0, 0, 8]), payload=None, frame_index=0)
 
 
 def test_no_motion_or_rule_off_recomputes_all() -> None:
@@ -88,7 +106,7 @@ def test_no_motion_or_rule_off_recomputes_all() -> None:
         decision = _decide(rule, motion, cache)
         assert not decision.reuse.any()
         np.testing.assert_array_equal(decision.boxes, [[64, 64, 128, 128]])
-    with pytest.raises(ValueError, match='rule'):
+    with pytest.raises(ValueError, match="'always' is not one of off, displacement, compensated"):
         _decide('always', None, cache)
 
 
@@ -97,6 +115,9 @@ def test_missing_cache_entry_recomputes() -> None:
     for rule in ('displacement', 'compensated'):
         decision = _decide(rule, _motion([(0, 0), (0, 0)], [0, 0]), cache, cells=(5, 6))
         np.testing.assert_array_equal(decision.reuse, [True, False])
+        assert decision.reuse.dtype == bool
+        later = _decide(rule, _motion([(0, 0), (0, 0)], [0, 0]), cache, cells=(6, 5))
+        np.testing.assert_array_equal(later.reuse, [False, True])
 
 
 def test_displacement_rule_thresholds_the_mean_flow() -> None:
@@ -113,8 +134,8 @@ def test_displacement_rule_thresholds_the_mean_flow() -> None:
 
 def test_compensated_rule_shifts_the_cached_box() -> None:
     cache = _cache_with({0: [64, 64, 128, 128], 1: [64, 64, 128, 128]})
-    decision = _decide('compensated', _motion([(10.4, -2.6), (10, 0)], [1.0, 3.5]), cache,
-                       cells=(0, 1))
+    decision = _decide('compensated', _motion([(10.4, -2.6), (10, 0)], [3.0, 3.5]), cache,
+                       cells=(0, 1))  # a residual at the threshold still reuses
     np.testing.assert_array_equal(decision.reuse, [True, False])
     np.testing.assert_array_equal(decision.boxes[0], [74, 61, 138, 125])
     np.testing.assert_array_equal(decision.boxes[1], [64, 64, 128, 128])
@@ -129,10 +150,29 @@ def test_compensated_rule_recomputes_a_box_leaving_the_frame() -> None:
                             threshold=3.0, max_age=4, frame_size=FRAME)
     np.testing.assert_array_equal(decision.reuse, [True, False, True])
     np.testing.assert_array_equal(decision.boxes[0], [256, 10, 320, 74])  # touches the edge
-    decision = decide_reuse('compensated', np.array([2]), boxes[2:], _motion([(0, 7)], [0]),
-                            cache, 1, threshold=3.0, max_age=4, frame_size=FRAME)
-    assert not decision.reuse[0]
+    for cell, mean in ((2, (0, 7)), (0, (7, 0))):  # one pixel past the bottom, the right
+        decision = decide_reuse('compensated', np.array([cell]), boxes[cell:cell + 1],
+                                _motion([mean], [0]), cache, 1, threshold=3.0, max_age=4,
+                                frame_size=FRAME)
+        assert not decision.reuse[0]
 
+
+
+@pytest.mark.parametrize(('mean', 'reused', 'where'), [
+    ((-2, 0), True, [0, 10, 64, 74]),  # onto the left edge: inside
+    ((-3, 0), False, [2, 10, 66, 74]),  # one pixel past it
+    ((0, -10), True, [2, 0, 66, 64]),  # onto the top edge: inside
+    ((0, -11), False, [2, 10, 66, 74]),  # one pixel past it
+    ((-3, -11), False, [2, 10, 66, 74]),
+])
+def test_compensated_rule_at_the_left_and_top_edges(mean: tuple[int, int], reused: bool,
+                                                    where: list[int]) -> None:
+    cache = _cache_with({0: [2, 10, 66, 74]})
+    decision = decide_reuse('compensated', np.array([0]), np.array([[2, 10, 66, 74]]),
+                            _motion([mean], [0]), cache, 1, threshold=3.0, max_age=4,
+                            frame_size=FRAME)
+    assert decision.reuse.tolist() == [reused]
+    np.testing.assert_array_equal(decision.boxes[0], where)
 
 @pytest.mark.parametrize('rule', ['displacement', 'compensated'])
 def test_age_limits_reuse(rule: str) -> None:
@@ -151,13 +191,19 @@ def test_decide_reuse_of_no_patches_and_mismatched_motion() -> None:
     assert empty.boxes.shape == (0, 4)
     with pytest.raises(ValueError, match='motion'):
         _decide('compensated', _motion([(0, 0), (0, 0)], [0, 0]), _cache_with({0: [0, 0, 8, 8]}))
+    with pytest.raises(ValueError, match='motion'):
+        _decide('compensated', PatchMotion(mean=np.zeros((2, 2), np.float32),
+                                           residual=np.zeros(1, np.float32)), cache)
+    with pytest.raises(ValueError, match='^2 cell ids but 1 boxes$'):
+        decide_reuse('off', np.array([0, 1]), np.zeros((1, 4)), None, cache, 1, 3.0, 4, FRAME)
 
 
 def test_reference_boxes_take_the_cached_position() -> None:
     cache = _cache_with({3: [70, 64, 134, 128]})
     boxes = np.array([[64, 64, 128, 128], [0, 0, 64, 64]])
-    np.testing.assert_array_equal(reference_boxes(np.array([3, 4]), boxes, cache),
-                                  [[70, 64, 134, 128], [0, 0, 64, 64]])
+    where = reference_boxes(np.array([3, 4]), boxes, cache)
+    np.testing.assert_array_equal(where, [[70, 64, 134, 128], [0, 0, 64, 64]])
+    assert where.dtype == np.int32
 
 
 def _grey(seed: int, size: tuple[int, int] = (40, 30)) -> np.ndarray:
@@ -197,6 +243,10 @@ def test_state_resets_on_a_stamp_going_backwards_or_a_time_jump() -> None:
     assert _stateful([0.0, 0.1, 0.05, 0.15, 1.5, 1.6]) == [False, True, False, True, False, True]
 
 
+def test_state_keeps_flow_for_an_equal_stamp_and_a_gap_of_exactly_the_limit() -> None:
+    assert _stateful([0.0, 0.0, 1.0]) == [False, True, True]
+
+
 def test_state_resets_on_a_frame_or_grey_size_change() -> None:
     sizes = [FRAME, FRAME, (640, 480), (640, 480)]
     assert _stateful([0.0, 0.1, 0.2, 0.3], sizes=sizes) == [False, True, False, True]
@@ -216,6 +266,8 @@ def test_state_reset_drops_flow_and_cache() -> None:
     assert state.advance(_grey(2), 0.2, FRAME, 1.0, estimator) is not None
     with pytest.raises(ValueError, match='uint8'):
         state.advance(_grey(3).astype(np.float32), 0.3, FRAME, 1.0, estimator)
+    with pytest.raises(ValueError, match='uint8'):
+        state.advance(np.zeros((30, 40, 3), np.uint8), 0.3, FRAME, 1.0, estimator)
 
 
 def _full_res_pair(shift: int) -> tuple[np.ndarray, np.ndarray]:
@@ -223,7 +275,7 @@ def _full_res_pair(shift: int) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(7)
     noise = rng.random((100, 330)).astype(np.float32)
     big = cv2.resize(noise, (1320, 400), interpolation=cv2.INTER_CUBIC)
-    big = cv2.normalize(big, None, 0, 255, cv2.NORM_MINMAX).astype(np.uint8)
+    big = cv2.normalize(big, np.empty_like(big), 0, 255, cv2.NORM_MINMAX).astype(np.uint8)
     previous, current = big[12:388, 40:1280], big[12:388, 40 - shift:1280 - shift]
     low = [cv2.resize(f, (310, 94), interpolation=cv2.INTER_AREA) for f in (previous, current)]
     return low[0], low[1]
