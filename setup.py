@@ -41,6 +41,7 @@ setup(
             'patchdrivenet-benchmark = patchdrivenet_ros.tools.benchmark:main',
             'patchdrivenet-synth = patchdrivenet_ros.tools.synth:main',
             'patchdrivenet-demo = patchdrivenet_ros.tools.demo:main',
+            'patchdrivenet-soak = patchdrivenet_ros.tools.soak:main',
         ],
     },
 )

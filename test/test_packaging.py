@@ -25,6 +25,7 @@ CONSOLE_SCRIPTS = {
     'patchdrivenet-benchmark': 'patchdrivenet_ros.tools.benchmark:main',
     'patchdrivenet-synth': 'patchdrivenet_ros.tools.synth:main',
     'patchdrivenet-demo': 'patchdrivenet_ros.tools.demo:main',
+    'patchdrivenet-soak': 'patchdrivenet_ros.tools.soak:main',
 }
 RUN_DEPENDS = {
     'rclpy', 'sensor_msgs', 'std_msgs', 'vision_msgs', 'builtin_interfaces', 'cv_bridge',

@@ -1,0 +1,282 @@
+# Copyright 2026 The patchdrivenet_ros Authors
+# SPDX-License-Identifier: Apache-2.0
+"""The node under soak (a process of its own) and the tool's side of DDS.
+
+``NodeProcess`` starts ``python -m patchdrivenet_ros.ros.node`` as the demo does, with its log
+in a file the tool follows, reads its resident memory and stops it as Ctrl-C does.
+``SoakClient`` is the tool's ROS node, spinning in a background thread: it publishes to a
+node's input, collects the answers by header stamp and the node's /diagnostics, and calls its
+parameter services. Every wait is for an event, with a bound. ROS is imported when used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+import os
+from pathlib import Path
+import signal
+import subprocess
+import sys
+import threading
+import time
+from typing import Any
+
+from patchdrivenet_ros.tools.soak_inputs import CompressedSpec, Spec
+from patchdrivenet_ros.tools.soak_log import ROS_FORMAT, LogLine, LogTail
+from patchdrivenet_ros.tools.soak_stats import in_flight, rss_bytes
+
+Stamp = tuple[int, int]
+NODE_NAME = 'patchdrivenet'
+STOP_TIMEOUT_S = 60.0
+WRITER_DEPTH = 10
+
+
+class NodeProcess:
+    """A perception node in its own process; its output goes to ``log_path``, followed."""
+
+    def __init__(self, namespace: str, params: list[str], log_path: Path,
+                 params_file: Path | None = None) -> None:
+        self.namespace = namespace
+        self.fqn = f'{namespace}/{NODE_NAME}'
+        self.log_path = log_path
+        args = ['--ros-args', '-r', f'__ns:={namespace}']
+        if params_file is not None:
+            args += ['--params-file', str(params_file)]
+        for param in params:
+            args += ['-p', param]
+        env = {**os.environ, 'RCUTILS_CONSOLE_OUTPUT_FORMAT': ROS_FORMAT,
+               'PYTHONUNBUFFERED': '1'}
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        with log_path.open('wb') as log:
+            self.process = subprocess.Popen(
+                [sys.executable, '-m', 'patchdrivenet_ros.ros.node', *args],
+                stdout=log, stderr=subprocess.STDOUT, env=env)
+        self._tail = LogTail(log_path)
+        self.exit_code: int | None = None
+
+    @property
+    def pid(self) -> int:
+        """The process id."""
+        return self.process.pid
+
+    def alive(self) -> bool:
+        """Whether the process still runs."""
+        return self.process.poll() is None
+
+    def rss(self) -> int | None:
+        """Resident memory in bytes (None once it exited)."""
+        return rss_bytes(self.pid) if self.alive() else None
+
+    def lines(self) -> list[LogLine]:
+        """Return the log lines written so far."""
+        return self._tail.lines()
+
+    def wait_exit(self, timeout_s: float) -> int | None:
+        """Wait up to ``timeout_s`` for the process to end by itself; its status or None."""
+        try:
+            return self.process.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def stop(self) -> int:
+        """Interrupt as Ctrl-C does (kill after STOP_TIMEOUT_S); return the exit status."""
+        if self.alive():
+            self.process.send_signal(signal.SIGINT)
+            if self.wait_exit(STOP_TIMEOUT_S) is None:
+                self.process.kill()
+        self.exit_code = self.process.wait()
+        return self.exit_code
+
+    def close(self) -> list[LogLine]:
+        """Stop the process (when running) and return every line it wrote."""
+        self.stop()
+        return self._tail.close()
+
+
+def to_message(spec: Spec) -> Any:
+    """Return the sensor_msgs Image or CompressedImage of ``spec``."""
+    from sensor_msgs.msg import CompressedImage, Image
+
+    msg: Any
+    if isinstance(spec, CompressedSpec):
+        msg = CompressedImage(format=spec.format)
+    else:
+        msg = Image(width=spec.width, height=spec.height, encoding=spec.encoding,
+                    step=spec.step, is_bigendian=0)
+    msg.data = spec.data
+    msg.header.frame_id = spec.frame_id
+    msg.header.stamp.sec, msg.header.stamp.nanosec = spec.stamp
+    return msg
+
+
+def _stamp(header: Any) -> Stamp:
+    return int(header.stamp.sec), int(header.stamp.nanosec)
+
+
+@dataclass
+class NodeView:
+    """What the client saw of one node: answers by stamp, and its diagnostics over time."""
+
+    answers: dict[Stamp, float] = field(default_factory=dict)  # stamp -> received (wall, s)
+    frame_ids: dict[Stamp, str] = field(default_factory=dict)  # stamp -> the answer's frame_id
+    diagnostics: list[tuple[float, dict[str, str]]] = field(default_factory=list)  # wall clock
+    publisher: Any = None
+
+
+class SoakClient:
+    """The tool's ROS node, spinning in a thread; waits are event-driven and bounded."""
+
+    def __init__(self) -> None:
+        import rclpy
+        from rclpy.executors import SingleThreadedExecutor
+
+        self._rclpy = rclpy
+        self.context = rclpy.Context()
+        rclpy.init(context=self.context)
+        self.node = rclpy.create_node('patchdrivenet_soak', context=self.context)
+        self._executor = SingleThreadedExecutor(context=self.context)
+        self._executor.add_node(self.node)
+        self._changed = threading.Condition()
+        self._views: dict[str, NodeView] = {}
+        self._diagnostics_subscribed = False
+        self._clients: dict[str, Any] = {}
+        self._thread = threading.Thread(target=self._spin, name='soak-client', daemon=True)
+        self._thread.start()
+
+    def _spin(self) -> None:
+        while self.context.ok():
+            try:
+                self._executor.spin_once(timeout_sec=0.05)
+            except Exception:  # noqa: BLE001 - the context is shutting down
+                return
+
+    def wait_for(self, predicate: Callable[[], bool], timeout_s: float) -> bool:
+        """Wait until ``predicate()`` holds (woken by every answer and status); return it."""
+        end = time.monotonic() + timeout_s
+        with self._changed:
+            while not predicate():
+                left = end - time.monotonic()
+                if left <= 0:
+                    return bool(predicate())
+                self._changed.wait(min(left, 0.25))
+        return True
+
+    def _notify(self) -> None:
+        with self._changed:
+            self._changed.notify_all()
+
+    def watch(self, node: NodeProcess, compressed: bool) -> NodeView:
+        """Publish to ``node``'s input (reliable, as a camera driver does); collect its answers.
+
+        One publisher carries good and malformed messages alike, so they arrive in the order
+        sent; it keeps WRITER_DEPTH messages for the node to take (the node keeps one). An
+        answer's time is when the middleware received it (wall clock), not when this client's
+        executor got to it: a starved client must not add its own backlog to the latency.
+        """
+        from rclpy.qos import QoSProfile, ReliabilityPolicy
+        from sensor_msgs.msg import CompressedImage, Image
+
+        view = NodeView()
+        self._views[node.fqn] = view
+        self._subscribe_diagnostics()
+
+        def answered(msg: Any, info: Any) -> None:  # MessageInfo: the middleware's times
+            stamp = _stamp(msg.header)
+            view.frame_ids.setdefault(stamp, msg.header.frame_id)
+            received_ns = int(info.get('received_timestamp') or 0)
+            view.answers.setdefault(stamp, received_ns * 1e-9 if received_ns else time.time())
+            self._notify()
+
+        self.node.create_subscription(Image, f'{node.namespace}/segmentation/mask', answered,
+                                      QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE))
+        topic = f'{node.namespace}/image' + ('/compressed' if compressed else '')
+        view.publisher = self.node.create_publisher(
+            CompressedImage if compressed else Image, topic,
+            QoSProfile(depth=WRITER_DEPTH, reliability=ReliabilityPolicy.RELIABLE))
+        return view
+
+    def _subscribe_diagnostics(self) -> None:
+        from diagnostic_msgs.msg import DiagnosticArray
+
+        if self._diagnostics_subscribed:
+            return
+        self._diagnostics_subscribed = True
+
+        def received(msg: Any) -> None:
+            now = time.time()
+            for status in msg.status:
+                name = status.name.split(':')[0]
+                if name in self._views:
+                    values = {kv.key: kv.value for kv in status.values}
+                    self._views[name].diagnostics.append((now, values))
+            self._notify()
+
+        self.node.create_subscription(DiagnosticArray, '/diagnostics', received, 50)
+
+    def ready(self, node: NodeProcess, timeout_s: float) -> bool:
+        """Wait until ``node`` subscribed its input reliably and publishes its mask."""
+        from rclpy.qos import ReliabilityPolicy
+
+        view = self._views[node.fqn]
+        topic = view.publisher.topic_name
+        mask = f'{node.namespace}/segmentation/mask'
+
+        def matched() -> bool:
+            infos = self.node.get_subscriptions_info_by_topic(topic)
+            reliable = any(i.qos_profile.reliability == ReliabilityPolicy.RELIABLE for i in infos)
+            return (reliable and view.publisher.get_subscription_count() > 0
+                    and self.node.count_publishers(mask) > 0) or not node.alive()
+
+        return self.wait_for(matched, timeout_s) and node.alive()
+
+    def send(self, view: NodeView, spec: Spec) -> float:
+        """Publish ``spec`` to the node; return the time it was sent (wall clock, s)."""
+        msg = to_message(spec)
+        sent = time.time()
+        view.publisher.publish(msg)
+        return sent
+
+    def wait_answer(self, view: NodeView, stamp: Stamp, timeout_s: float) -> float | None:
+        """Wait for the answer to the frame stamped ``stamp``; its arrival (wall) or None."""
+        self.wait_for(lambda: stamp in view.answers, timeout_s)
+        return view.answers.get(stamp)
+
+    def settled(self, node: NodeProcess, timeout_s: float) -> dict[str, str]:
+        """Wait for a status taken from now on counting no frame in flight; return it.
+
+        Returns the newest status seen when none settles within ``timeout_s`` (empty if none).
+        """
+        view, since = self._views[node.fqn], time.time()
+
+        def found() -> dict[str, str] | None:
+            return next((values for stamp, values in reversed(view.diagnostics)
+                         if stamp >= since and in_flight(values) == 0), None)
+
+        self.wait_for(lambda: found() is not None or not node.alive(), timeout_s)
+        settled = found()
+        if settled is not None:
+            return settled
+        return view.diagnostics[-1][1] if view.diagnostics else {}
+
+    def call(self, service_type: Any, name: str, request: Any, timeout_s: float) -> Any:
+        """Call service ``name`` and return its response (None when none came in time)."""
+        client = self._clients.get(name)
+        if client is None:
+            client = self._clients[name] = self.node.create_client(service_type, name)
+        if not client.wait_for_service(timeout_sec=timeout_s):
+            return None
+        future = client.call_async(request)
+        future.add_done_callback(lambda _: self._notify())
+        self.wait_for(future.done, timeout_s)
+        return future.result() if future.done() else None
+
+    def close(self) -> None:
+        """Shut the client down."""
+        self._executor.shutdown(timeout_sec=1.0)
+        self.node.destroy_node()
+        self._rclpy.try_shutdown(context=self.context)
+        self._thread.join(timeout=2.0)
+
+
+__all__ = ['NodeProcess', 'NodeView', 'SoakClient', 'Stamp', 'to_message']
