@@ -2,28 +2,16 @@
 # SPDX-License-Identifier: Apache-2.0
 """Image messages to frames and back, for every supported encoding and malformed input."""
 
+from __future__ import annotations
+
 import array
 import sys
+from typing import Any
 
 import numpy as np
 import pytest
 
-pytest.importorskip('sensor_msgs.msg')
-
-from sensor_msgs.msg import CompressedImage, Image  # noqa: E402
-from std_msgs.msg import Header  # noqa: E402
-
-from patchdrivenet_ros.ros import conversions  # noqa: E402
-from patchdrivenet_ros.ros.conversions import (  # noqa: E402
-    ImageError,
-    array_to_image,
-    bgr_to_image,
-    compressed_to_frame,
-    encode_compressed,
-    frame_to_image,
-    image_to_frame,
-    mask_to_image,
-)
+pytestmark = pytest.mark.ros
 
 
 def _rgb(height: int = 6, width: int = 8) -> np.ndarray:
@@ -31,8 +19,10 @@ def _rgb(height: int = 6, width: int = 8) -> np.ndarray:
     return rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
 
 
-def _message(pixels: np.ndarray, encoding: str, pad: int = 0) -> Image:
+def _message(pixels: np.ndarray, encoding: str, pad: int = 0) -> Any:
     """Build an Image whose rows carry ``pad`` extra bytes (step > width x channels)."""
+    from sensor_msgs.msg import Image
+
     height, width = pixels.shape[:2]
     rows = pixels.reshape(height, -1)
     padded = np.zeros((height, rows.shape[1] + pad), np.uint8)
@@ -44,6 +34,8 @@ def _message(pixels: np.ndarray, encoding: str, pad: int = 0) -> Image:
 
 @pytest.mark.parametrize('pad', [0, 5])
 def test_rgb8_is_a_view_without_copy(pad: int) -> None:
+    from patchdrivenet_ros.ros.conversions import image_to_frame
+
     pixels = _rgb()
     msg = _message(pixels, 'rgb8', pad)
     frame = image_to_frame(msg)
@@ -53,6 +45,8 @@ def test_rgb8_is_a_view_without_copy(pad: int) -> None:
 
 
 def test_bgr8_and_alpha_encodings_are_views() -> None:
+    from patchdrivenet_ros.ros.conversions import image_to_frame
+
     pixels = _rgb()
     bgr = image_to_frame(_message(pixels, 'bgr8'))
     assert bgr.bgr
@@ -68,6 +62,8 @@ def test_bgr8_and_alpha_encodings_are_views() -> None:
 
 
 def test_mono8_becomes_grey_bgr() -> None:
+    from patchdrivenet_ros.ros.conversions import image_to_frame
+
     grey = np.arange(48, dtype=np.uint8).reshape(6, 8)
     frame = image_to_frame(_message(grey, 'mono8', pad=2))
     assert frame.bgr and frame.pixels.shape == (6, 8, 3)
@@ -86,6 +82,8 @@ _PATTERNS = {
 
 @pytest.mark.parametrize('encoding', sorted(_PATTERNS))
 def test_bayer_demosaics_a_flat_colour(encoding: str) -> None:
+    from patchdrivenet_ros.ros.conversions import image_to_frame
+
     rgb = {'R': 200, 'G': 100, 'B': 30}
     mosaic = np.zeros((8, 8), np.uint8)
     pattern = _PATTERNS[encoding]
@@ -109,6 +107,8 @@ def _packed(order: str, luma: np.ndarray, u: int, v: int) -> np.ndarray:
 @pytest.mark.parametrize(('encoding', 'order'), [('yuv422', 'UYVY'), ('uyvy', 'UYVY'),
                                                  ('yuv422_yuy2', 'YUYV'), ('yuyv', 'YUYV')])
 def test_yuv422_layouts(encoding: str, order: str) -> None:
+    from patchdrivenet_ros.ros.conversions import image_to_frame
+
     luma = np.tile(np.linspace(40, 220, 8).astype(np.uint8), (4, 1))  # (4, 8) ramp
     grey = image_to_frame(_message(_packed(order, luma, 128, 128), encoding)).pixels
     assert np.ptp(grey.astype(int), axis=2).max() <= 1  # neutral chroma: grey
@@ -128,6 +128,8 @@ def test_yuv422_layouts(encoding: str, order: str) -> None:
     ],
 )
 def test_malformed_images_are_refused_with_a_reason(change: dict, reason: str) -> None:
+    from patchdrivenet_ros.ros.conversions import ImageError, image_to_frame
+
     msg = _message(_rgb(), 'rgb8')
     for key, value in change.items():
         setattr(msg, key, value)
@@ -136,11 +138,17 @@ def test_malformed_images_are_refused_with_a_reason(change: dict, reason: str) -
 
 
 def test_odd_width_yuv_is_refused() -> None:
+    from patchdrivenet_ros.ros.conversions import ImageError, image_to_frame
+
     with pytest.raises(ImageError, match='even width'):
         image_to_frame(_message(np.zeros((2, 3, 2), np.uint8), 'yuv422'))
 
 
 def test_unknown_encoding_goes_through_the_installed_cv_bridge() -> None:
+    from sensor_msgs.msg import Image
+
+    from patchdrivenet_ros.ros.conversions import image_to_frame
+
     pytest.importorskip('cv_bridge', reason='cv_bridge is not installed here')
     msg = Image(height=2, width=3, encoding='mono16', step=6)
     msg.data = array.array('B', bytes(12))
@@ -154,7 +162,7 @@ class _RecordingBridge:
     def __init__(self) -> None:
         self.calls: list[tuple[str, str]] = []
 
-    def imgmsg_to_cv2(self, msg: Image, desired_encoding: str) -> np.ndarray:
+    def imgmsg_to_cv2(self, msg: Any, desired_encoding: str) -> np.ndarray:
         self.calls.append((msg.encoding, desired_encoding))
         if msg.encoding == 'broken':
             raise RuntimeError('boom')
@@ -162,6 +170,11 @@ class _RecordingBridge:
 
 
 def test_bridge_frame_asks_for_bgr8_and_reports_failures() -> None:
+    from sensor_msgs.msg import Image
+
+    from patchdrivenet_ros.ros import conversions
+    from patchdrivenet_ros.ros.conversions import ImageError
+
     bridge = _RecordingBridge()
     msg = Image(height=2, width=3, encoding='mono16', step=6)
     msg.data = array.array('B', bytes(12))
@@ -176,6 +189,10 @@ def test_bridge_frame_asks_for_bgr8_and_reports_failures() -> None:
 
 @pytest.mark.parametrize('fmt', ['jpeg', 'png'])
 def test_compressed_round_trip(fmt: str) -> None:
+    from std_msgs.msg import Header
+
+    from patchdrivenet_ros.ros.conversions import compressed_to_frame, encode_compressed
+
     bgr = np.zeros((16, 24, 3), np.uint8)
     bgr[:, :12] = (0, 0, 255)
     msg = encode_compressed(bgr, Header(frame_id='cam'), fmt)
@@ -186,6 +203,10 @@ def test_compressed_round_trip(fmt: str) -> None:
 
 
 def test_corrupt_and_empty_compressed_are_refused() -> None:
+    from sensor_msgs.msg import CompressedImage
+
+    from patchdrivenet_ros.ros.conversions import ImageError, compressed_to_frame
+
     corrupt = CompressedImage(format='jpeg')
     corrupt.data = array.array('B', b'\xff\xd8not a jpeg at all')
     with pytest.raises(ImageError, match='cannot decode'):
@@ -195,6 +216,10 @@ def test_corrupt_and_empty_compressed_are_refused() -> None:
 
 
 def test_mask_message_keeps_header_and_values() -> None:
+    from std_msgs.msg import Header
+
+    from patchdrivenet_ros.ros.conversions import mask_to_image
+
     header = Header(frame_id='camera')
     header.stamp.sec, header.stamp.nanosec = 12, 345
     mask = np.arange(12, dtype=np.uint8).reshape(3, 4)
@@ -207,6 +232,10 @@ def test_mask_message_keeps_header_and_values() -> None:
 
 
 def test_array_to_image_round_trips_a_non_contiguous_view() -> None:
+    from std_msgs.msg import Header
+
+    from patchdrivenet_ros.ros.conversions import array_to_image, image_to_frame
+
     pixels = _rgb(5, 7)
     view = pixels[:, ::-1]
     msg = array_to_image(view, 'rgb8', Header())
@@ -216,17 +245,23 @@ def test_array_to_image_round_trips_a_non_contiguous_view() -> None:
 
 
 def test_supported_encodings_are_listed() -> None:
+    from patchdrivenet_ros.ros import conversions
+
     assert {'rgb8', 'bgr8', 'mono8', 'bayer_rggb8', 'yuv422'} <= set(
         conversions.SUPPORTED_ENCODINGS)
 
 
 @pytest.mark.parametrize(('height', 'width'), [(1, 1), (1, 3), (3, 1)])
 def test_a_single_row_or_column_decodes(height: int, width: int) -> None:
+    from patchdrivenet_ros.ros.conversions import image_to_frame
+
     pixels = _rgb(height, width)
     np.testing.assert_array_equal(image_to_frame(_message(pixels, 'rgb8')).pixels, pixels)
 
 
 def test_the_last_row_needs_no_padding_but_all_its_bytes() -> None:
+    from patchdrivenet_ros.ros.conversions import ImageError, image_to_frame
+
     pixels = _rgb(4, 5)
     msg = _message(pixels, 'rgb8', pad=3)  # step 18, rows of 15 bytes
     msg.data = msg.data[:-3]  # the last row's padding is optional
@@ -238,6 +273,8 @@ def test_the_last_row_needs_no_padding_but_all_its_bytes() -> None:
 
 @pytest.mark.parametrize('encoding', ['yuv422', 'yuyv'])
 def test_yuv_frames_are_bgr_and_odd_widths_are_named(encoding: str) -> None:
+    from patchdrivenet_ros.ros.conversions import ImageError, image_to_frame
+
     frame = image_to_frame(_message(np.full((2, 4, 2), 128, np.uint8), encoding))
     assert frame.bgr is True and frame.pixels.shape == (2, 4, 3)
     with pytest.raises(ImageError, match=f'^{encoding} needs an even width, got 3$'):
@@ -247,6 +284,9 @@ def test_yuv_frames_are_bgr_and_odd_widths_are_named(encoding: str) -> None:
 def test_unsupported_encoding_without_cv_bridge_lists_the_supported_ones(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    from patchdrivenet_ros.ros import conversions
+    from patchdrivenet_ros.ros.conversions import ImageError, image_to_frame
+
     monkeypatch.setitem(sys.modules, 'cv_bridge', None)  # blocked: importing it fails
     msg = _message(_rgb(), 'rgb8')
     msg.encoding = '32FC1'
@@ -259,11 +299,19 @@ def test_unsupported_encoding_without_cv_bridge_lists_the_supported_ones(
 
 @pytest.mark.parametrize(('fmt', 'name'), [('', 'compressed'), ('png', 'png')])
 def test_empty_compressed_names_its_format(fmt: str, name: str) -> None:
+    from sensor_msgs.msg import CompressedImage
+
+    from patchdrivenet_ros.ros.conversions import ImageError, compressed_to_frame
+
     with pytest.raises(ImageError, match=f'^empty {name} image$'):
         compressed_to_frame(CompressedImage(format=fmt))
 
 
 def test_png_is_lossless_and_jpeg_the_default() -> None:
+    from std_msgs.msg import Header
+
+    from patchdrivenet_ros.ros.conversions import compressed_to_frame, encode_compressed
+
     bgr = _rgb(8, 12)
     png = encode_compressed(bgr, Header(), 'png')
     assert bytes(png.data[:4]) == b'\x89PNG'
@@ -273,12 +321,21 @@ def test_png_is_lossless_and_jpeg_the_default() -> None:
 
 
 def test_an_encoder_failure_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    from std_msgs.msg import Header
+
+    from patchdrivenet_ros.ros import conversions
+    from patchdrivenet_ros.ros.conversions import encode_compressed
+
     monkeypatch.setattr(conversions.cv2, 'imencode', lambda ext, pixels: (False, None))
     with pytest.raises(ValueError, match='^cannot encode as png$'):
         encode_compressed(_rgb(), Header(), 'png')
 
 
 def test_colour_frames_become_messages_in_their_channel_order() -> None:
+    from std_msgs.msg import Header
+
+    from patchdrivenet_ros.ros.conversions import bgr_to_image, frame_to_image, image_to_frame
+
     header = Header(frame_id='cam')
     pixels = _rgb(3, 5)
     for msg, encoding in ((bgr_to_image(pixels, header), 'bgr8'),
