@@ -218,16 +218,17 @@ class PerceptionEngine:
             encoded = model.encode_global(images, settings.global_scale)
             grid = candidate_grid(width, height, config.patch_sizes)
             priority_logits = model.candidate_priorities(encoded, grid)  # (B, N)
-            ranking = priority_logits  # (B, N)
             given = [c for c in choice_scores if c is not None]
-            if config.thin_priority > 0 and settings.patch_budget > 0 and not given:
-                ranking = (torch.sigmoid(priority_logits)
-                           + config.thin_priority * model.thin_prior(encoded, grid))
             if given:
                 ranking = torch.from_numpy(np.stack(given).astype(np.float32))  # (B, N)
                 if ranking.shape != priority_logits.shape:
                     raise ValueError(f'choice scores of shape {tuple(ranking.shape)}; the '
                                      f'candidate grid needs {tuple(priority_logits.shape)}')
+            elif config.thin_priority > 0 and settings.patch_budget > 0:
+                ranking = (torch.sigmoid(priority_logits)
+                           + config.thin_priority * model.thin_prior(encoded, grid))
+            else:
+                ranking = priority_logits  # (B, N)
             chosen = model.choose(ranking, grid, settings.patch_budget)  # (K, 2)
             timer.lap('global')
             frame_of, cells = chosen[:, 0], chosen[:, 1]  # (K,) each

@@ -117,12 +117,22 @@ def score_sequences(engine: PerceptionEngine, sequences: Iterable[Iterable[Label
     """Run the engine over each sequence in order (temporal state reset between them)."""
     score = score or SequenceScore()
     for sequence in sequences:
-        engine.reset()
-        for frame in sequence:
-            start = time.perf_counter()
-            result = engine.infer([frame.image], stamps=[frame.stamp_ns * 1e-9])[0]
-            score.add(frame, result, (time.perf_counter() - start) * 1e3)
+        _score_sequence(engine, sequence, [score])
     return score
+
+
+def _score_sequence(engine: PerceptionEngine, sequence: Iterable[LabeledFrame],
+                    scores: Sequence[SequenceScore], oracle_choice: bool = False) -> None:
+    """Run the engine over one sequence from a fresh temporal state; add each frame to scores."""
+    engine.reset()
+    for frame in sequence:
+        choice = [oracle_choice_scores(engine, frame)] if oracle_choice else None
+        start = time.perf_counter()
+        result = engine.infer([frame.image], stamps=[frame.stamp_ns * 1e-9],
+                              choice_scores=choice)[0]
+        latency = (time.perf_counter() - start) * 1e3
+        for score in scores:
+            score.add(frame, result, latency)
 
 
 def oracle_choice_scores(engine: PerceptionEngine, frame: LabeledFrame) -> np.ndarray:
@@ -143,17 +153,8 @@ def score_drives(engine: PerceptionEngine, drives: Iterable[Sequence[LabeledFram
     """
     pooled, each = SequenceScore(), []
     for drive in drives:
-        own = SequenceScore()
-        engine.reset()
-        for frame in drive:
-            scores = [oracle_choice_scores(engine, frame)] if oracle_choice else None
-            start = time.perf_counter()
-            result = engine.infer([frame.image], stamps=[frame.stamp_ns * 1e-9],
-                                  choice_scores=scores)[0]
-            latency = (time.perf_counter() - start) * 1e3
-            pooled.add(frame, result, latency)
-            own.add(frame, result, latency)
-        each.append(own)
+        each.append(SequenceScore())
+        _score_sequence(engine, drive, [pooled, each[-1]], oracle_choice)
     return pooled, each
 
 

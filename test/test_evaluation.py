@@ -34,7 +34,8 @@ def test_perfect_predictions_score_one():
     frames = list(generate_drive(DriveConfig(width=320, height=128, num_frames=2, seed=4)))
 
     class Oracle(PerceptionEngine):
-        def infer(self, images, *, bgr=False, stamps=None, streams=None):  # type: ignore[override]
+        def infer(self, images, *, bgr=False, stamps=None, streams=None,  # type: ignore[override]
+                  choice_scores=None):
             results = super().infer(images, stamps=stamps)
             frame = next(f for f in frames if f.image is images[0])
             from dataclasses import replace

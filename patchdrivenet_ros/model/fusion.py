@@ -36,8 +36,8 @@ class GlobalUpsampler:
         self.logits = logits
         self.columns = F.interpolate(logits, size=(rows, width), mode='bilinear',
                                      align_corners=False)  # (B, C, h, W)
-        self.low, self.high, self.weight = _support(rows, height, logits)  # (H,) (H,) (H,)
-        self.weight = self.weight[:, None]  # (H, 1)
+        self.low, self.high, weight = _support(rows, height, logits)  # (H,) each
+        self.weight = weight[:, None]  # (H, 1)
         self.column_low = _support(logits.shape[3], width, logits)[0]  # (W,)
 
     def block(self, y0: int, y1: int, x0: int, x1: int, frame: int | None = None
@@ -50,7 +50,6 @@ class GlobalUpsampler:
         columns = self.columns[frames, :, :, x0:x1]
         return torch.lerp(columns.index_select(2, self.low[y0:y1]),
                           columns.index_select(2, self.high[y0:y1]), self.weight[y0:y1])
-
 
     def labels(self) -> torch.Tensor:
         """Return the class ids (B, H, W) uint8 of the upsampled logits.

@@ -63,7 +63,11 @@ class Method:
     config: PerceptionConfig
     family: str
     default: bool = False
-    oracle_choice: bool = False  # patches chosen from the labels (the learned choice's bound)
+
+    @property
+    def oracle_choice(self) -> bool:
+        """Whether its patches are chosen from the labels."""
+        return self.family == 'oracle'
 
 
 def default_method(args: argparse.Namespace, base: PerceptionConfig) -> Method:
@@ -90,8 +94,7 @@ def methods(args: argparse.Namespace) -> list[Method]:
                            'patchdrivenet'))
     for budget in args.oracle_budgets:
         rows.append(Method(f'PatchDriveNet K={budget} oracle choice', args.weights,
-                           with_changes(base, patch_budget=budget, reuse_rule='off'), 'oracle',
-                           oracle_choice=True))
+                           with_changes(base, patch_budget=budget, reuse_rule='off'), 'oracle'))
     default = default_method(args, base) if args.params_file else None
     budget = args.reuse_budget
     for rule in args.reuse_rules:
