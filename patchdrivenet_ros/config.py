@@ -161,6 +161,10 @@ class ModelConfig(Validated):
     )
     token_dim: int = setting(64, 'Patch/global token width for attention.', minimum=8, maximum=512)
     attention_heads: int = setting(4, 'Heads of the attention layers.', minimum=1, maximum=16)
+    decoder_stride: int = setting(
+        8, 'Stride of the global segmentation logits: 8 (neck only) or 4 (a detail decoder '
+        "refines them with the encoder's stride-4 features).", minimum=4, maximum=8,
+    )
 
     def check(self) -> None:
         """Require detection classes among classes and heads dividing token_dim."""
@@ -176,6 +180,8 @@ class ModelConfig(Validated):
                               'stream halves it three times)')
         if self.token_dim % self.attention_heads:
             raise ConfigError('attention_heads', f'must divide token_dim ({self.token_dim})')
+        if self.decoder_stride not in (4, 8):
+            raise ConfigError('decoder_stride', 'must be 4 or 8')
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 # Copyright 2026 The patchdrivenet_ros Authors
 # SPDX-License-Identifier: Apache-2.0
-"""MobileNetV2-style encoder of the global stream, with an FPN-lite neck at stride 8."""
+"""MobileNetV2-style global encoder, FPN-lite neck at stride 8, optional stride-4 decoder."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ FEATURE_STRIDE = 8
 
 
 class Backbone(nn.Module):
-    """Inverted-residual encoder returning its stride 8, 16 and 32 features."""
+    """Inverted-residual encoder returning its stride 4, 8, 16 and 32 features."""
 
     def __init__(self, width: int, depth_multiplier: float) -> None:
         super().__init__()
@@ -40,15 +40,16 @@ class Backbone(nn.Module):
             channels = out
             self.out_channels.append(out)
         self.stages = nn.ModuleList(stages)
+        self.detail_channels = self.out_channels[1]
         self.out_channels = self.out_channels[2:]
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
-        """Encode (B, 3, H, W) with H, W multiples of 32 into features at strides 8, 16, 32."""
+        """Encode (B, 3, H, W) with H, W multiples of 32 into features at strides 4 to 32."""
         x = self.stem(x)  # (B, w, H/2, W/2)
         features = []
         for index, layer in enumerate(self.stages):
             x = layer(x)
-            if index >= 2:
+            if index >= 1:
                 features.append(x)
         return features
 
@@ -69,3 +70,24 @@ class Neck(nn.Module):
             merged = lateral(feature) + F.interpolate(merged, size=feature.shape[-2:],
                                                       mode='nearest')
         return self.smooth(merged)
+
+
+class DetailDecoder(nn.Module):
+    """Refines stride-8 class logits to stride 4 with the encoder's stride-4 features.
+
+    ``logits_4 = up(logits_8) + out(trunk([up(logits_8), reduce(detail)]))``; the output layer
+    starts at zero, so an untrained decoder returns the upsampled logits.
+    """
+
+    def __init__(self, detail_channels: int, classes: int, hidden: int = 24) -> None:
+        super().__init__()
+        self.reduce = ConvBNAct(detail_channels, hidden, kernel=1)
+        self.trunk = SeparableConv(classes + hidden, hidden)
+        self.out = nn.Conv2d(hidden, classes, 1)
+        for parameter in self.out.parameters():
+            nn.init.zeros_(parameter)
+
+    def forward(self, logits: torch.Tensor, detail: torch.Tensor) -> torch.Tensor:
+        """Map logits (B, C, h, w) and detail (B, Cd, 2h, 2w) to logits (B, C, 2h, 2w)."""
+        up = F.interpolate(logits, size=detail.shape[-2:], mode='bilinear', align_corners=False)
+        return up + self.out(self.trunk(torch.cat([up, self.reduce(detail)], 1)))

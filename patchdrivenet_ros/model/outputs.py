@@ -44,6 +44,7 @@ class GlobalFeatures:
     priority: torch.Tensor  # (B, 1, h, w) priority logits over the valid cells
     input_size: tuple[int, int]  # (H, W) of the input frames
     cells: tuple[int, int]  # (h, w) valid cells of the stride-8 grid, covering the frame
+    detail: torch.Tensor | None = None  # (B, Cd, 2h, 2w) stride-4 encoder features, if decoded
 
     @property
     def cell_size(self) -> tuple[float, float]:

@@ -20,7 +20,13 @@ import torch.nn.functional as F  # noqa: N812
 from patchdrivenet_ros.classes import THIN_CLASSES
 from patchdrivenet_ros.config import ModelConfig
 from patchdrivenet_ros.model.attention import GlobalPatchAttention
-from patchdrivenet_ros.model.backbone import FEATURE_STRIDE, STRIDE, Backbone, Neck
+from patchdrivenet_ros.model.backbone import (
+    FEATURE_STRIDE,
+    STRIDE,
+    Backbone,
+    DetailDecoder,
+    Neck,
+)
 from patchdrivenet_ros.model.candidates import (
     CandidateGrid,
     candidate_grid,
@@ -67,6 +73,8 @@ class PatchDriveNet(nn.Module):
             self.priority_score.weight.copy_(torch.tensor([[1.0, 0.0]]))
             self.priority_score.bias.zero_()
         self.segment_head = Head(features, len(config.classes))
+        self.detail_decoder = (DetailDecoder(self.backbone.detail_channels, len(config.classes))
+                               if config.decoder_stride == 4 else None)
         self.detect_head = DetectionHead(features, len(config.detection_classes))
         self.refine = RefineNet(config, features)
         self.global_attention = GlobalPatchAttention(features, config.token_dim,
@@ -99,9 +107,12 @@ class PatchDriveNet(nn.Module):
         pad_cols = -(-cols * FEATURE_STRIDE // STRIDE) * STRIDE - cols * FEATURE_STRIDE
         padded = F.pad(self._normalise(resized), (0, pad_cols, 0, pad_rows))  # (B, 3, 32n, 32m)
         with self.flop_counter.within(GLOBAL):
-            features = self.neck(self.backbone(padded))[:, :, :rows, :cols]  # (B, F, h, w)
+            levels = self.backbone(padded)
+            features = self.neck(levels[1:])[:, :, :rows, :cols]  # (B, F, h, w)
             priority = self.priority_head(features)  # (B, 1, h, w)
-        return GlobalFeatures(features, priority, (height, width), (rows, cols))
+        detail = (levels[0][:, :, :2 * rows, :2 * cols]
+                  if self.detail_decoder is not None else None)
+        return GlobalFeatures(features, priority, (height, width), (rows, cols), detail)
 
     def candidate_priorities(self, encoded: GlobalFeatures, grid: CandidateGrid) -> torch.Tensor:
         """Priority logits (B, N) of the grid's candidates: pooled priority map + size term."""
@@ -178,7 +189,8 @@ class PatchDriveNet(nn.Module):
                       frames: np.ndarray) -> tuple[torch.Tensor, DetectionMaps]:
         """Refine global features by attention to patch tokens (K, T) of frames (K,), then heads.
 
-        Returns global segmentation logits (B, C, h, w) and the global detection maps.
+        Returns global segmentation logits (B, C, h, w), or (B, C, 2h, 2w) with the detail
+        decoder, and the global detection maps (always on the stride-8 cells).
         """
         features = encoded.features
         batch = features.shape[0]
@@ -186,6 +198,8 @@ class PatchDriveNet(nn.Module):
             features = self.global_attention(
                 features, tokens, torch.from_numpy(frames).to(features.device))
             logits = self.segment_head(features)  # (B, C, h, w)
+            if self.detail_decoder is not None and encoded.detail is not None:
+                logits = self.detail_decoder(logits, encoded.detail)
             heat, size, offset = self.detect_head.split(features)
         cell = features.new_tensor(encoded.cell_size).expand(batch, 2)
         maps = DetectionMaps(heat, size, offset, torch.zeros_like(cell), cell,

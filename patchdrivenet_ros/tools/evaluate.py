@@ -35,6 +35,9 @@ from patchdrivenet_ros.tools.params_file import default_params_file
 
 HELD_OUT_SEED = 900_000
 """First scene seed of the held-out drives; training seeds lie far below it."""
+VALIDATION_SEED = 800_000
+"""First scene seed of the validation drives (for tuning and ablations; never reported)."""
+SPLIT_SEEDS = {'held-out': HELD_OUT_SEED, 'validation': VALIDATION_SEED}
 
 ADVERSE = (('rain',), ('fog',), ('night',), ('snow', 'motion_blur'), ('noise', 'rain'))
 """Conditions of the adverse drives, taken in turn."""
@@ -116,12 +119,12 @@ def drive_conditions(index: int, adverse: bool) -> tuple[str, ...]:
     return ADVERSE[index % len(ADVERSE)] if adverse else ()
 
 
-def held_out_drives(args: argparse.Namespace, adverse: bool) -> Iterator[list[LabeledFrame]]:
-    """Yield the held-out drives (materialised, so every method sees the same frames)."""
+def split_drives(args: argparse.Namespace, adverse: bool) -> Iterator[list[LabeledFrame]]:
+    """Yield the drives of the chosen seeds (materialised: every method sees the same frames)."""
     for index in range(args.drives):
         config = profile_config(args.profile, num_frames=args.frames,
                                 conditions=drive_conditions(index, adverse),
-                                seed=HELD_OUT_SEED + index + (10_000 if adverse else 0))
+                                seed=SPLIT_SEEDS[args.seeds] + index + (10_000 if adverse else 0))
         yield list(generate_drive(config))
 
 
@@ -155,8 +158,8 @@ def drive_row(score: SequenceScore, conditions: tuple[str, ...]) -> dict[str, An
 
 def run_synthetic(args: argparse.Namespace) -> list[dict[str, Any]]:
     """Score every method on clear and adverse held-out drives; add frontier margins."""
-    splits = {'clear': list(held_out_drives(args, False)),
-              'adverse': list(held_out_drives(args, True))}
+    splits = {'clear': list(split_drives(args, False)),
+              'adverse': list(split_drives(args, True))}
     rows = []
     for method in methods(args):
         engine = PerceptionEngine(load_weights(method.weights), method.config)
@@ -256,6 +259,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     synthetic.add_argument('--interval', type=int, default=3, help='k of SF-interval-k (0: skip)')
     synthetic.add_argument('--profile', default='kitti', choices=('kitti', 'nuscenes'))
     synthetic.add_argument('--drives', type=int, default=8, help='drives per split')
+    synthetic.add_argument('--seeds', default='held-out', choices=tuple(SPLIT_SEEDS),
+                           help='held-out drives (reported) or validation drives (tuning)')
     synthetic.add_argument('--frames', type=int, default=10, help='frames per drive')
     synthetic.add_argument('--device', default='auto')
     synthetic.add_argument('--threads', type=int, default=0)

@@ -29,7 +29,7 @@ from patchdrivenet_ros.training.oracle import (
     resolution_errors,
 )
 
-GLOBAL_STREAM = ('backbone', 'neck', 'segment_head', 'detect_head')
+GLOBAL_STREAM = ('backbone', 'neck', 'segment_head', 'detect_head', 'detail_decoder')
 """Module names frozen during the global-stream warm-up."""
 
 
@@ -92,7 +92,8 @@ class Trainer:
 
     def _set_frozen(self, frozen: bool) -> None:
         for name in GLOBAL_STREAM:
-            for parameter in getattr(self.model, name).parameters():
+            module = getattr(self.model, name)
+            for parameter in (module.parameters() if module is not None else ()):
                 parameter.requires_grad_(not frozen)
 
     def _oracle_choice(self, batch: Batch) -> torch.Tensor | None:
