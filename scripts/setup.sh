@@ -12,14 +12,22 @@
 #   ROS 2 sourced (ROS_DISTRO set and rclpy importable): the venv sees the system packages
 #     (--system-site-packages) and gets requirements-ros.txt (no ROS wheels, numpy kept < 2).
 #   No ROS: the ROS 2 wheels from requirements.txt (CPython 3.11) provide rclpy and friends.
+#     ROS_WHEELS=jazzy takes the Jazzy wheels (requirements-jazzy.txt) into .venv-jazzy and
+#     .ws-jazzy instead, a second distribution beside Kilted's (`make test-jazzy`).
 #
 # A stamp keyed on the inputs (requirements, packaging files, interfaces, this script, the
 # environment kind) makes a re-run a no-op. FORCE=1 rebuilds anyway.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-VENV="$ROOT/.venv"
-WS="$ROOT/.ws"
+ROS_WHEELS=${ROS_WHEELS:-kilted}
+case "$ROS_WHEELS" in
+  kilted) VENV="$ROOT/.venv" WS="$ROOT/.ws" WHEEL_REQUIREMENTS="$ROOT/requirements.txt" ;;
+  jazzy) VENV="$ROOT/.venv-jazzy" WS="$ROOT/.ws-jazzy"
+    WHEEL_REQUIREMENTS="$ROOT/requirements-jazzy.txt" ;;
+  *) printf '[setup] error: ROS_WHEELS must be kilted or jazzy, not %s\n' "$ROS_WHEELS" >&2
+    exit 1 ;;
+esac
 STAMP="$WS/.setup-stamp"
 INTERFACES="$ROOT/interfaces/vision_msgs"
 # The ROS 2 wheels' CMake exports name the include paths of the machine they were built on.
@@ -36,7 +44,7 @@ ros_sourced() {
     && python3 -c 'import rclpy' >/dev/null 2>&1
 }
 
-if ros_sourced; then
+if [ "$ROS_WHEELS" = kilted ] && ros_sourced; then
   MODE="ros-$ROS_DISTRO"
   PYTHON=$(command -v python3)
 else
@@ -56,7 +64,7 @@ fi
 # ---------------------------------------------------------------- stamp
 inputs_hash() {
   {
-    echo "mode=$MODE root=$ROOT python=$PYTHON"
+    echo "mode=$MODE wheels=$ROS_WHEELS root=$ROOT python=$PYTHON"
     cd "$ROOT"
     sha256sum requirements*.txt setup.py setup.cfg package.xml scripts/setup.sh
     find interfaces/vision_msgs resource -type f -print0 | sort -z | xargs -0 sha256sum
@@ -74,7 +82,7 @@ if [ "${FORCE:-0}" != 1 ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$HASH" ] 
   exit 0
 fi
 rm -f "$STAMP"
-log "environment: $MODE, $("$PYTHON" --version 2>&1) at $PYTHON"
+log "environment: $MODE ($ROS_WHEELS), $("$PYTHON" --version 2>&1) at $PYTHON"
 
 # ---------------------------------------------------------------- virtual environment
 venv_ok() {
@@ -87,7 +95,7 @@ venv_ok() {
 }
 
 if ! venv_ok; then
-  log "creating .venv"
+  log "creating $(basename "$VENV")"
   rm -rf "$VENV"
   if [ "$MODE" = wheels ]; then
     "$PYTHON" -m venv "$VENV"
@@ -98,13 +106,13 @@ fi
 
 NUSCENES_DEVKIT=nuscenes-devkit==1.2.0
 if [ "$MODE" = wheels ]; then
-  REQUIREMENTS=(-r "$ROOT/requirements.txt")
+  REQUIREMENTS=(-r "$WHEEL_REQUIREMENTS")
 else
   # The sourced ROS 2 installation provides rclpy, the messages, the build tools, numpy and
   # OpenCV; its compiled modules need its numpy 1.x, which requirements-ros.txt keeps.
   REQUIREMENTS=(-r "$ROOT/requirements-ros.txt" -r "$ROOT/requirements-dev.txt")
 fi
-log "installing ${REQUIREMENTS[*]} into .venv"
+log "installing ${REQUIREMENTS[*]} into $(basename "$VENV")"
 # (the filter drops pip's notes about extra package indexes configured but absent here)
 "$VENV/bin/python" -m pip install --disable-pip-version-check --progress-bar off -q \
   "${REQUIREMENTS[@]}" 2>&1 | { grep -v 'is ignored: it is neither a file nor a directory' || true; }
@@ -155,7 +163,7 @@ if vision_msgs_elsewhere; then
   log "vision_msgs found in the environment: not building interfaces/vision_msgs"
   rm -rf "$WS/src/vision_msgs" "$WS/build/vision_msgs" "$WS/install/vision_msgs"
 else
-  log "vision_msgs not importable: building interfaces/vision_msgs into .ws"
+  log "vision_msgs not importable: building interfaces/vision_msgs into $(basename "$WS")"
   # Link the files, not the folder: its COLCON_IGNORE keeps user workspaces from building it.
   mkdir -p "$WS/src/vision_msgs"
   for item in package.xml CMakeLists.txt msg; do
@@ -167,10 +175,11 @@ build_env=(PATH="$VENV/bin:$PATH")
 if [ "$MODE" = wheels ]; then
   # The wheels install an ament prefix into the venv itself (share/ament_index, lib, include).
   build_env+=(CMAKE_PREFIX_PATH="$VENV${CMAKE_PREFIX_PATH:+:$CMAKE_PREFIX_PATH}"
-              AMENT_PREFIX_PATH="$VENV${AMENT_PREFIX_PATH:+:$AMENT_PREFIX_PATH}")
+              AMENT_PREFIX_PATH="$VENV${AMENT_PREFIX_PATH:+:$AMENT_PREFIX_PATH}"
+              LD_LIBRARY_PATH="$VENV/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}")
 fi
-log "colcon build (log: .ws/log/latest_build)"
-[ "$MODE" = wheels ] && log "(colcon's warning that .venv has no local_setup.* files is expected)"
+log "colcon build (log: $(basename "$WS")/log/latest_build)"
+[ "$MODE" = wheels ] && log "(colcon's warning that $(basename "$VENV") has no local_setup.* files is expected)"
 (
   cd "$WS"
   # colcon runs on the venv's Python, so the installed executables run there too.
@@ -178,16 +187,22 @@ log "colcon build (log: .ws/log/latest_build)"
     --symlink-install \
     --event-handlers console_direct- desktop_notification- terminal_title- \
     --cmake-args -DPython3_EXECUTABLE="$VENV/bin/python" -DBUILD_TESTING=OFF
-) || die 'colcon build failed; see the output above and .ws/log/latest_build'
+) || die "colcon build failed; see the output above and $WS/log/latest_build"
 
 # ---------------------------------------------------------------- env.sh
 if [ "$MODE" = wheels ]; then
   # The ROS 2 wheels form an ament prefix of their own inside the venv.
+  # Their shared libraries live in the venv's lib (the Jazzy wheels carry no rpath to it).
   BASE_ENV='case ":${AMENT_PREFIX_PATH:-}:" in
   *":$VIRTUAL_ENV:"*) ;;
   *) AMENT_PREFIX_PATH="$VIRTUAL_ENV${AMENT_PREFIX_PATH:+:$AMENT_PREFIX_PATH}" ;;
 esac
-export AMENT_PREFIX_PATH'
+export AMENT_PREFIX_PATH
+case ":${LD_LIBRARY_PATH:-}:" in
+  *":$VIRTUAL_ENV/lib:"*) ;;
+  *) LD_LIBRARY_PATH="$VIRTUAL_ENV/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" ;;
+esac
+export LD_LIBRARY_PATH'
 else
   # The ROS 2 installation this venv was made on, sourced when the shell has none.
   ros_prefix=$(python3 -c 'import pathlib, rclpy; print(pathlib.Path(rclpy.__file__).parents[4])')
@@ -200,8 +215,8 @@ fi"
 fi
 
 cat > "$WS/env.sh" <<EOF
-# Generated by scripts/setup.sh ($MODE); rewritten by every setup run.
-# Source it from sh, bash or zsh:  . .ws/env.sh
+# Generated by scripts/setup.sh ($MODE, $ROS_WHEELS); rewritten by every setup run.
+# Source it from sh, bash or zsh:  . $(basename "$WS")/env.sh
 # Afterwards rclpy, vision_msgs.msg and patchdrivenet_ros import, and the package's
 # executables (perception_node, patchdrivenet-*) are on PATH.
 # The sourced setup scripts read unset variables: lift \`set -u\` meanwhile.
@@ -229,16 +244,16 @@ unset _pdn_bin _pdn_nounset
 EOF
 
 # ---------------------------------------------------------------- check and stamp
-log "checking .ws/env.sh"
+log "checking $(basename "$WS")/env.sh"
 # Without ROS, env.sh alone must give everything: start the check from no PYTHONPATH.
 check_env=(env)
 [ "$MODE" = wheels ] && check_env+=(-u PYTHONPATH)
 for shell in sh bash; do
   (cd / && "${check_env[@]}" "$shell" -c ". '$WS/env.sh' && python -c 'import rclpy, vision_msgs.msg, patchdrivenet_ros'") \
-    || die "sourcing .ws/env.sh in $shell does not give rclpy, vision_msgs.msg and patchdrivenet_ros"
+    || die "sourcing $WS/env.sh in $shell does not give rclpy, vision_msgs.msg and patchdrivenet_ros"
 done
 [ -x "$WS/install/patchdrivenet_ros/lib/patchdrivenet_ros/perception_node" ] \
   || die 'the perception_node executable was not installed'
 
 echo "$HASH" > "$STAMP"
-log "done: source .ws/env.sh to use the environment"
+log "done: source $(basename "$WS")/env.sh to use the environment"

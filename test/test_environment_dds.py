@@ -10,7 +10,9 @@ subscriber, every message, every acknowledgement) with a generous bound, never f
 
 from __future__ import annotations
 
+from importlib.metadata import version
 import json
+import os
 from pathlib import Path
 import subprocess
 import sys
@@ -220,3 +222,14 @@ def test_image_and_detections_cross_processes_over_dds() -> None:
                              for i in range(FRAMES)}
     assert got['detections'] == {str(i): [1, f'track{i}', 100.5 + i, 40.0, '9', 0.75]
                                  for i in range(FRAMES)}
+
+
+@pytest.mark.ros
+def test_rclpy_is_the_distribution_the_setup_chose() -> None:
+    # scripts/test.sh sets the expectation for the wheel environments: Kilted (rclpy 9) in
+    # .ws, Jazzy (rclpy 7) in .ws-jazzy; a ROS-sourced run tests whatever was sourced.
+    expected = os.environ.get('PATCHDRIVENET_EXPECT_RCLPY_MAJOR')
+    if not expected:
+        pytest.skip('no distribution expected (a sourced ROS 2, or pytest run by hand)')
+    pytest.importorskip('rclpy')
+    assert version('rclpy').split('.')[0] == expected

@@ -215,3 +215,13 @@ def test_ros_requirements_keep_the_distributions_numpy_and_opencv() -> None:
     tools = set(_requirement_names(ROOT / 'requirements-dev.txt'))
     assert runtime - set(ros) - tools == {'opencv-python-headless', 'pyyaml'}  # distribution's
     assert {'pytest', 'torch'} <= set(standalone)
+
+
+def test_jazzy_requirements_differ_only_in_the_ros_wheels() -> None:
+    kilted = _requirement_names(ROOT / 'requirements.txt')
+    jazzy = _requirement_names(ROOT / 'requirements-jazzy.txt')
+    shared = {name: line for name, line in kilted.items() if not name.startswith('ros-')}
+    assert {name: line for name, line in jazzy.items() if not name.startswith('ros-')} == shared
+    assert all(name.startswith('ros-jazzy-') for name in jazzy if name.startswith('ros-'))
+    assert {'ros-jazzy-rclpy', 'ros-jazzy-rmw-fastrtps-cpp',
+            'ros-jazzy-lifecycle-msgs'} <= set(jazzy)
