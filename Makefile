@@ -6,6 +6,7 @@
 #   make setup   .venv + colcon workspace .ws (+ vision_msgs where missing) + .ws/env.sh
 #   make test    linters (ruff, mypy) and the whole pytest suite, ROS tests included
 #   make test-jazzy  the ROS tests again on ROS 2 Jazzy (its wheels, .venv-jazzy, .ws-jazzy)
+#   make test-py310  the core tests on Python 3.10 (Humble's), requirements-ros.txt (not in CI)
 #   make lint    only the linters
 #   make demo    the main job on a bundled sample          ARGS='...' passes options
 #   make bench   the benchmarks                            ARGS='...' passes options
@@ -16,7 +17,7 @@ SHELL := /bin/bash
 ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 IN_ENV := cd $(ROOT) && . .ws/env.sh &&
 
-.PHONY: setup test test-jazzy lint demo bench mutate clean distclean help
+.PHONY: setup test test-jazzy test-py310 lint demo bench mutate clean distclean help
 
 help:
 	@sed -n 's/^#   //p' $(ROOT)/Makefile
@@ -30,6 +31,9 @@ test: setup
 test-jazzy:
 	@ROS_WHEELS=jazzy bash $(ROOT)/scripts/setup.sh
 	@ROS_WHEELS=jazzy bash $(ROOT)/scripts/test.sh -m ros $(ARGS)
+
+test-py310:
+	@bash $(ROOT)/scripts/test_python310.sh $(ARGS)
 
 lint: setup
 	@bash $(ROOT)/scripts/test.sh --lint-only
@@ -50,4 +54,4 @@ clean:
 		-exec rm -rf {} +
 
 distclean: clean
-	rm -rf $(ROOT)/.venv $(ROOT)/.venv-jazzy
+	rm -rf $(ROOT)/.venv $(ROOT)/.venv-jazzy $(ROOT)/.venv-py310

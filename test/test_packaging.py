@@ -29,9 +29,10 @@ CONSOLE_SCRIPTS = {
 }
 RUN_DEPENDS = {
     'rclpy', 'sensor_msgs', 'std_msgs', 'vision_msgs', 'builtin_interfaces', 'cv_bridge',
-    'diagnostic_msgs', 'python3-numpy', 'python3-opencv',
+    'diagnostic_msgs', 'python3-numpy', 'python3-opencv', 'python3-pil',
 }
-SYSTEM_KEYS = {'python3-numpy': 'numpy', 'python3-opencv': 'cv2', 'python3-yaml': 'yaml'}
+SYSTEM_KEYS = {'python3-numpy': 'numpy', 'python3-opencv': 'cv2', 'python3-yaml': 'yaml',
+               'python3-pil': 'PIL'}
 """rosdep keys of system Python packages and the module each provides."""
 TEST_DEPENDS = {
     'ament_copyright', 'ament_flake8', 'ament_pep257', 'ament_xmllint', 'python3-pytest',

@@ -36,6 +36,7 @@ from rosbags.typesys.store import Typestore
 
 from patchdrivenet_ros.classes import CLASS_NAMES
 from patchdrivenet_ros.data.frame import FrameLabels, LabeledFrame
+from patchdrivenet_ros.image_codec import DecodeError, decode_compressed
 
 BAG_VERSION: Literal[8] = 8
 IMAGE = 'sensor_msgs/msg/Image'
@@ -201,11 +202,11 @@ def load_label_sidecar(path: str | Path) -> dict[int, FrameLabels]:
 def decode_image(msg: Any, msgtype: str) -> tuple[np.ndarray, str]:
     """Decode a sensor_msgs Image or CompressedImage into (H, W, 3) uint8 RGB."""
     if msgtype == COMPRESSED:
-        raw = np.frombuffer(bytes(msg.data), np.uint8)
-        bgr = cv2.imdecode(raw, cv2.IMREAD_COLOR)
-        if bgr is None:
-            raise ValueError(f'cannot decode compressed image of format {msg.format!r}')
-        return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), str(msg.format)
+        try:
+            return decode_compressed(bytes(msg.data)), str(msg.format)
+        except DecodeError as error:
+            raise ValueError(f'cannot decode compressed image of format {msg.format!r}: '
+                             f'{error}') from None
     enc = str(msg.encoding).lower()
     h, w, step = int(msg.height), int(msg.width), int(msg.step)
     data = np.frombuffer(bytes(msg.data), np.uint8)

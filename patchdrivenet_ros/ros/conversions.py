@@ -4,8 +4,9 @@
 
 Incoming frames become numpy views on the message buffer where the encoding allows (rgb8, bgr8,
 rgba8, bgra8: no copy); encodings that need a colour conversion (mono8, Bayer, YUV 4:2:2) go
-through OpenCV once. Compressed frames (JPEG, PNG) are decoded with ``cv2.imdecode``. Encodings
-outside that table are handed to cv_bridge where it is installed.
+through OpenCV once. Compressed frames (JPEG, PNG) are decoded by ``image_codec`` (Pillow, which
+refuses damaged data without printing). Encodings outside that table are handed to cv_bridge
+where it is installed.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import cv2
 import numpy as np
 from sensor_msgs.msg import CompressedImage, Image
 from std_msgs.msg import Header
+
+from patchdrivenet_ros.image_codec import DecodeError, decode_compressed
 
 # ROS Bayer names give the top-left 2x2 pattern; OpenCV names the pattern one pixel further in,
 # so the codes look shifted (the same mapping cv_bridge uses).
@@ -122,13 +125,14 @@ def bridge_frame(msg: Image, bridge: Any) -> Frame:
 
 def compressed_to_frame(msg: CompressedImage) -> Frame:
     """Decode a JPEG or PNG sensor_msgs/CompressedImage; raise ImageError when it is corrupt."""
-    data = np.frombuffer(msg.data, dtype=np.uint8)  # (N,) view
-    if data.size == 0:
+    data = memoryview(msg.data).cast('B')  # no copy
+    if len(data) == 0:
         raise ImageError(f'empty {msg.format or "compressed"} image')
-    pixels = cv2.imdecode(data, cv2.IMREAD_COLOR)
-    if pixels is None:
-        raise ImageError(f'cannot decode {data.size} bytes of format {msg.format!r}')
-    return Frame(pixels, bgr=True)
+    try:
+        return Frame(decode_compressed(data), bgr=False)
+    except DecodeError as error:
+        raise ImageError(f'cannot decode {len(data)} bytes of format {msg.format!r}: '
+                         f'{error}') from None
 
 
 def _payload(pixels: np.ndarray) -> array.array[int]:

@@ -198,8 +198,8 @@ def test_compressed_round_trip(fmt: str) -> None:
     msg = encode_compressed(bgr, Header(frame_id='cam'), fmt)
     assert msg.format == fmt and msg.header.frame_id == 'cam'
     frame = compressed_to_frame(msg)
-    assert frame.bgr and frame.size == (24, 16)
-    assert np.abs(frame.pixels.astype(int) - bgr.astype(int)).mean() < 3
+    assert not frame.bgr and frame.size == (24, 16)
+    assert np.abs(frame.pixels.astype(int) - bgr[..., ::-1].astype(int)).mean() < 3
 
 
 def test_corrupt_and_empty_compressed_are_refused() -> None:
@@ -213,6 +213,25 @@ def test_corrupt_and_empty_compressed_are_refused() -> None:
         compressed_to_frame(corrupt)
     with pytest.raises(ImageError, match='empty'):
         compressed_to_frame(CompressedImage(format='jpeg'))
+
+
+def test_truncated_jpeg_is_refused_without_library_output(capfd: pytest.CaptureFixture[str]
+                                                           ) -> None:
+    from std_msgs.msg import Header
+
+    from patchdrivenet_ros.ros.conversions import (
+        ImageError,
+        compressed_to_frame,
+        encode_compressed,
+    )
+
+    pixels = np.random.default_rng(0).integers(0, 255, (64, 96, 3), dtype=np.uint8)
+    msg = encode_compressed(pixels, Header(frame_id='cam'), 'jpeg')
+    msg.data = msg.data[: len(msg.data) // 2]
+    with pytest.raises(ImageError, match=r"^cannot decode \d+ bytes of format 'jpeg': "):
+        compressed_to_frame(msg)
+    captured = capfd.readouterr()
+    assert captured.err == '' and captured.out == ''
 
 
 def test_mask_message_keeps_header_and_values() -> None:
@@ -315,7 +334,9 @@ def test_png_is_lossless_and_jpeg_the_default() -> None:
     bgr = _rgb(8, 12)
     png = encode_compressed(bgr, Header(), 'png')
     assert bytes(png.data[:4]) == b'\x89PNG'
-    np.testing.assert_array_equal(compressed_to_frame(png).pixels, bgr)
+    decoded = compressed_to_frame(png)
+    assert not decoded.bgr
+    np.testing.assert_array_equal(decoded.pixels, bgr[..., ::-1])
     jpeg = encode_compressed(bgr, Header())
     assert jpeg.format == 'jpeg' and bytes(jpeg.data[:2]) == b'\xff\xd8'
 
