@@ -14,6 +14,7 @@ import argparse
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 import json
+import logging
 from pathlib import Path
 import sys
 from typing import Any
@@ -25,7 +26,13 @@ from patchdrivenet_ros.data.frame import LabeledFrame
 from patchdrivenet_ros.data.kitti import load_kitti_object
 from patchdrivenet_ros.data.synthetic import generate_drive
 from patchdrivenet_ros.engine import PerceptionEngine
-from patchdrivenet_ros.evaluation import SequenceScore, score_bag, score_drives, score_sequences
+from patchdrivenet_ros.evaluation import (
+    EvaluationError,
+    SequenceScore,
+    score_bag,
+    score_drives,
+    score_sequences,
+)
 from patchdrivenet_ros.frontier import FRONTIER_METRICS, add_margins
 from patchdrivenet_ros.frontier_plot import plot_frontier
 from patchdrivenet_ros.model.baselines import run_settings
@@ -194,8 +201,20 @@ def run_bag(args: argparse.Namespace) -> list[dict[str, Any]]:
     return [{'method': f'PatchDriveNet K={args.budget}', 'split': args.bag.name, **summary}]
 
 
+def check_kitti_folder(root: Path) -> None:
+    """Raise EvaluationError unless root holds image_2/*.png and label_2/."""
+    if not root.is_dir():
+        raise EvaluationError(f'no folder {root}')
+    if not any((root / 'image_2').glob('*.png')):
+        raise EvaluationError(f'{root}: no image_2/*.png (a KITTI object split has image_2/ and '
+                              'label_2/)')
+    if not (root / 'label_2').is_dir():
+        raise EvaluationError(f'{root}: no label_2/ folder, so nothing to score against')
+
+
 def run_kitti(args: argparse.Namespace) -> list[dict[str, Any]]:
     """Score the weights on a KITTI object folder (frames are independent: no reuse)."""
+    check_kitti_folder(args.root)
     engine = single_engine(args)
     frames = ([frame] for frame in load_kitti_object(args.root))
     summary = score_sequences(engine, frames).summary()
@@ -281,11 +300,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the chosen evaluation and print a Markdown table."""
     args = parse_args(argv)
+    logging.basicConfig(format='patchdrivenet-evaluate: warning: %(message)s',
+                        level=logging.WARNING)
     run = {'synthetic': run_synthetic, 'bag': run_bag, 'kitti': run_kitti}[args.command]
     try:
         rows = run(args)
-    except (WeightsError, ConfigError) as error:
-        print(f'patchdrivenet-evaluate: {error}', file=sys.stderr)
+    except (WeightsError, ConfigError, EvaluationError) as error:
+        print(f'patchdrivenet-evaluate: error: {error}', file=sys.stderr)
         return 2
     print(format_table(rows, KITTI_COLUMNS if args.command == 'kitti' else COLUMNS))
     if args.command == 'synthetic':
