@@ -85,8 +85,11 @@ class SequenceScore:
         self.detection.add(result.boxes, result.scores, result.class_ids, truth.boxes,
                            truth.class_ids)
         ignore = len(truth.ignore_boxes)
+        types = kitti_types(result.class_ids)
+        scored = np.array([kind != 'Other' for kind in types], bool)  # a results file's lines
         self.kitti.add(
-            result.boxes, result.scores, kitti_types(result.class_ids),
+            result.boxes[scored], result.scores[scored],
+            [kind for kind, keep in zip(types, scored, strict=True) if keep],
             np.concatenate([truth.boxes, truth.ignore_boxes]),
             kitti_types(truth.class_ids) + ['DontCare'] * ignore,
             np.concatenate([truth.truncation, np.zeros(ignore, np.float32)]),

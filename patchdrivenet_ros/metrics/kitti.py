@@ -1,22 +1,30 @@
 # Copyright 2026 The patchdrivenet_ros Authors
 # SPDX-License-Identifier: Apache-2.0
-"""KITTI 2D detection AP|R40 with the easy / moderate / hard rules of the official devkit.
+"""KITTI 2D detection AP|R40, computed exactly as the official devkit (evaluate_object.cpp).
 
-Per class and difficulty, as the devkit does: ground truth of the class outside the difficulty
-(height <= min, occlusion or truncation above max) and of the neighbouring class ('van' for car,
-'person_sitting' for pedestrian) is ignored: a detection matched to it is neither TP nor FP.
-Detections lower than the minimum height are ignored unless they are the only match of a valid
-ground truth (which is then ignored too); unmatched detections mostly inside a 'dontcare' box
-(intersection over detection area above the class IoU) are not false positives. At each score
-cutoff every ground truth, in order, takes the unassigned detection of highest IoU above the
-class threshold (car 0.7, pedestrian and cyclist 0.5).
+Per class and difficulty (easy / moderate / hard: minimum height 40 / 25 / 25 px, maximum
+occlusion 0 / 1 / 2, maximum truncation 0.15 / 0.30 / 0.50):
 
-AP|R40 is the mean, over recall points 1/40 .. 40/40, of the highest precision among score
-cutoffs reaching that recall. Unlike the devkit, which samples about 41 cutoffs and indexes
-them by position, every distinct detection score is a cutoff and the recall axis is the recall
-reached, so the result stays exact with fewer than 40 ground-truth objects; with many it agrees
-with the devkit up to sampling. Small detections of other classes do not take part (the devkit
-lets them absorb a match).
+- Ground truth of the class within the difficulty counts. Ground truth of the class outside it
+  (height <= minimum, occlusion or truncation above the maximum) and of the neighbouring class
+  ('van' for car, 'person_sitting' for pedestrian) is ignored: a detection matched to it is
+  neither TP nor FP. Other ground truth does not take part; 'dontcare' boxes are regions.
+- Detections lower than the minimum height, of any class, are "too small": never FP, and a
+  ground truth they match is neither TP nor FN (the devkit truncates their height to whole
+  pixels, which leaves a comparison with a whole-pixel minimum unchanged).
+- A first pass over all images matches each ground truth, in file order, to the unassigned
+  detection of highest score with IoU above the class threshold (car 0.7, pedestrian and
+  cyclist 0.5); the scores of its true positives give at most 41 score thresholds, one per
+  1/40 step of recall (the devkit's getThresholds).
+- At each threshold every ground truth, in order, takes the unassigned detection of highest
+  IoU (a too-small one only when no valid one matches); unmatched valid detections are false
+  positives unless their intersection over their own area with a 'dontcare' region exceeds the
+  class threshold. Precision per threshold, made non-increasing (the maximum to its right).
+- AP|R40 is the sum of precisions 1 .. 40 of that list (zeros past its end) over 40.
+
+With few ground-truth objects that list is short and AP|R40 is small by construction (two of
+two found: 1/40); that is the devkit's number, and the one this module reports. Classes
+without counted ground truth give NaN (the devkit prints nothing for them).
 """
 
 from __future__ import annotations
@@ -56,8 +64,8 @@ DIFFICULTIES = (
 )
 """The three KITTI difficulty levels."""
 
-RECALL_POINTS_R40 = np.arange(1, 41) / 40.0
-"""The 40 recall points of AP|R40."""
+SAMPLE_POINTS = 41
+"""Score thresholds sampled along recall, 0/40 .. 40/40 (the devkit's N_SAMPLE_PTS)."""
 
 
 @dataclass(frozen=True)
@@ -84,81 +92,111 @@ def box_iou_over_first(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.where(area > 0, inter / np.where(area > 0, area, 1.0), 0.0)
 
 
-def _gt_states(image: KittiImage, cls: str, level: Difficulty) -> np.ndarray:
-    """Return (M,) int: 0 counted, 1 ignored, -1 not taking part."""
+@dataclass(frozen=True)
+class _Cleaned:
+    """One image seen for one class and difficulty (the devkit's cleanData)."""
+
+    gt_state: np.ndarray  # (M,) 0 counted, 1 ignored, -1 not taking part
+    det_state: np.ndarray  # (N,) 0 valid, 1 too small, -1 another class
+    scores: np.ndarray  # (N,)
+    ious: np.ndarray  # (M, N) intersection over union
+    dontcare_cover: np.ndarray  # (N, Z) intersection over the detection's area
+
+
+def _clean(image: KittiImage, cls: str, level: Difficulty) -> _Cleaned:
     heights = image.gt_boxes[:, 3] - image.gt_boxes[:, 1]  # (M,)
-    outside = (
-        (image.occlusion > level.max_occlusion)
-        | (image.truncation > level.max_truncation)
-        | (heights <= level.min_height)
-    )
+    outside = ((image.occlusion > level.max_occlusion)
+               | (image.truncation > level.max_truncation) | (heights <= level.min_height))
     same = np.array([label == cls for label in image.gt_labels], bool)
     neighbour = np.array([label == NEIGHBOURS.get(cls) for label in image.gt_labels], bool)
-    return np.where(same & ~outside, 0, np.where(same | neighbour, 1, -1))
+    gt_state = np.where(same & ~outside, 0, np.where(same | neighbour, 1, -1))
+    det_heights = np.abs(image.boxes[:, 1] - image.boxes[:, 3])  # (N,)
+    mine = np.array([label == cls for label in image.labels], bool)
+    det_state = np.where(det_heights < level.min_height, 1, np.where(mine, 0, -1))
+    dontcare = image.gt_boxes[[label == DONTCARE for label in image.gt_labels]]
+    return _Cleaned(gt_state, det_state, image.scores, box_iou(image.gt_boxes, image.boxes),
+                    box_iou_over_first(image.boxes, dontcare))
 
 
-def _prefix_counts(
-    image: KittiImage, cls: str, level: Difficulty
-) -> tuple[np.ndarray, np.ndarray]:
-    """Return the image's detection scores, descending (D,), and TP/FP/FN counts (D + 1, 3).
+def _statistics(image: _Cleaned, min_iou: float, threshold: float | None
+                ) -> tuple[int, int, int, list[float]]:
+    """Return TP, FP, FN and the TP scores (the devkit's computeStatistics).
 
-    Row p of the counts holds the result when only the best p detections take part.
+    threshold None is the first pass: candidates by score, no false positives counted.
     """
-    threshold = CLASS_IOU[cls]
-    gt_state = _gt_states(image, cls, level)  # (M,)
-    mine = np.array([label == cls for label in image.labels], bool)  # (N,)
-    order = np.argsort(-image.scores[mine], kind='mergesort')
-    boxes = image.boxes[mine][order]  # (D, 4)
-    scores = image.scores[mine][order]  # (D,)
-    small = (boxes[:, 3] - boxes[:, 1]) < level.min_height  # (D,)
-    ious = box_iou(image.gt_boxes, boxes)  # (M, D)
-    dontcare = image.gt_boxes[[label == DONTCARE for label in image.gt_labels]]  # (Z, 4)
-    cover = box_iou_over_first(boxes, dontcare)  # (D, Z)
-    counts = np.zeros((scores.shape[0] + 1, 3), np.int64)
-    for p in range(scores.shape[0] + 1):
-        taking_part = np.arange(scores.shape[0]) < p  # (D,)
-        assigned = np.zeros(scores.shape[0], bool)  # (D,)
-        tp = fn = 0
-        for g in np.flatnonzero(gt_state >= 0):
-            candidate = taking_part & ~assigned & (ious[g] > threshold)  # (D,)
-            valid = candidate & ~small
-            if valid.any():
-                j = int(np.argmax(np.where(valid, ious[g], -1.0)))
-            elif candidate.any():
-                j = int(np.argmax(candidate))
-            else:
-                fn += int(gt_state[g] == 0)
-                continue
-            assigned[j] = True
-            tp += int(gt_state[g] == 0 and not small[j])
-        free = taking_part & ~assigned & ~small  # (D,)
+    count = image.scores.shape[0]
+    assigned = np.zeros(count, bool)
+    below = image.scores < threshold if threshold is not None else np.zeros(count, bool)
+    usable = (image.det_state != -1) & ~below  # (N,)
+    tp = fn = 0
+    scores: list[float] = []
+    for g in np.flatnonzero(image.gt_state != -1):
+        candidate = usable & ~assigned & (image.ious[g] > min_iou)  # (N,)
+        chosen = -1
+        if threshold is None:
+            if candidate.any():
+                chosen = int(np.flatnonzero(candidate)[np.argmax(image.scores[candidate])])
+        else:
+            valid = candidate & (image.det_state == 0)
+            if valid.any():  # the highest IoU, the first of equals
+                chosen = int(np.argmax(np.where(valid, image.ious[g], -1.0)))
+            elif candidate.any():  # only too-small detections match: the first of them
+                chosen = int(np.argmax(candidate))
+        if chosen < 0:
+            fn += int(image.gt_state[g] == 0)
+            continue
+        assigned[chosen] = True
+        if image.gt_state[g] == 0 and image.det_state[chosen] == 0:
+            tp += 1
+            scores.append(float(image.scores[chosen]))
+    fp = 0
+    if threshold is not None:
+        free = ~assigned & (image.det_state == 0) & ~below  # (N,)
         fp = int(np.count_nonzero(free))
-        for z in range(cover.shape[1]):
-            stuff = free & (cover[:, z] > threshold)
+        for z in range(image.dontcare_cover.shape[1]):
+            stuff = free & (image.dontcare_cover[:, z] > min_iou)
             free &= ~stuff
             fp -= int(np.count_nonzero(stuff))
-        counts[p] = (tp, fp, fn)
-    return scores, counts
+    return tp, fp, fn, scores
+
+
+def recall_thresholds(scores: Sequence[float], counted: int) -> list[float]:
+    """Return the score thresholds sampled along recall (the devkit's getThresholds)."""
+    ordered = sorted(scores, reverse=True)
+    thresholds: list[float] = []
+    current = 0.0
+    for i, score in enumerate(ordered):
+        left = (i + 1) / counted
+        right = (i + 2) / counted if i < len(ordered) - 1 else left
+        if right - current < current - left and i < len(ordered) - 1:
+            continue
+        thresholds.append(score)
+        current += 1.0 / (SAMPLE_POINTS - 1.0)
+    return thresholds
 
 
 def ap_r40(images: Sequence[KittiImage], cls: str, level: Difficulty) -> float:
-    """Return AP|R40 of ``cls`` at ``level`` over images, in [0, 1]; NaN without ground truth."""
+    """Return the devkit's AP|R40 of ``cls`` at ``level`` over images, in [0, 1].
+
+    NaN when no ground truth counts.
+    """
     if cls not in CLASS_IOU:
         raise ValueError(f'{cls!r} is not one of {", ".join(CLASS_IOU)}')
-    tables = [_prefix_counts(image, cls, level) for image in images]
-    counted = sum(int(np.count_nonzero(_gt_states(i, cls, level) == 0)) for i in images)
+    min_iou = CLASS_IOU[cls]
+    cleaned = [_clean(image, cls, level) for image in images]
+    counted = sum(int(np.count_nonzero(c.gt_state == 0)) for c in cleaned)
     if counted == 0:
         return math.nan
-    cutoffs = np.unique(np.concatenate([scores for scores, _ in tables] + [np.zeros(0)]))[::-1]
-    totals = np.zeros((cutoffs.shape[0], 3), np.int64)  # (S, 3) TP, FP, FN per cutoff
-    for scores, counts in tables:
-        taking_part = np.searchsorted(-scores, -cutoffs, side='right')  # (S,)
-        totals += counts[taking_part]
-    tp, fp, fn = (totals[:, k].astype(np.float64) for k in range(3))
-    precision = np.where(tp + fp > 0, tp / np.maximum(tp + fp, 1), 0.0)  # (S,)
-    recall = np.where(tp + fn > 0, tp / np.maximum(tp + fn, 1), 0.0)  # (S,)
-    reached = recall[None, :] >= RECALL_POINTS_R40[:, None] - 1e-12  # (40, S)
-    return float(np.where(reached, precision[None, :], 0.0).max(axis=1, initial=0.0).mean())
+    scores = [s for c in cleaned for s in _statistics(c, min_iou, None)[3]]
+    precision = np.zeros(SAMPLE_POINTS)
+    for t, threshold in enumerate(recall_thresholds(scores, counted)[:SAMPLE_POINTS]):
+        tp = fp = 0
+        for image in cleaned:
+            tp_i, fp_i, _, _ = _statistics(image, min_iou, threshold)
+            tp, fp = tp + tp_i, fp + fp_i
+        precision[t] = tp / (tp + fp) if tp + fp else 0.0
+    precision = np.maximum.accumulate(precision[::-1])[::-1]  # max over i..end
+    return float(precision[1:].sum() / (SAMPLE_POINTS - 1))
 
 
 class KittiEvaluator:

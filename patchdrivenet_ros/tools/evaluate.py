@@ -23,7 +23,6 @@ from patchdrivenet_ros.accuracy_targets import check_targets, format_checks
 from patchdrivenet_ros.config import ConfigError, PerceptionConfig, load_yaml, with_changes
 from patchdrivenet_ros.data.drive_config import profile_config
 from patchdrivenet_ros.data.frame import LabeledFrame
-from patchdrivenet_ros.data.kitti import load_kitti_object
 from patchdrivenet_ros.data.synthetic import generate_drive
 from patchdrivenet_ros.engine import PerceptionEngine
 from patchdrivenet_ros.evaluation import (
@@ -31,10 +30,10 @@ from patchdrivenet_ros.evaluation import (
     SequenceScore,
     score_bag,
     score_drives,
-    score_sequences,
 )
 from patchdrivenet_ros.frontier import FRONTIER_METRICS, add_margins
 from patchdrivenet_ros.frontier_plot import plot_frontier
+from patchdrivenet_ros.kitti_benchmark import score_engine, score_results
 from patchdrivenet_ros.model.baselines import run_settings
 from patchdrivenet_ros.model.shipped import UNIFORM_FAMILY, shipped_weights_dir, uniform_baseline
 from patchdrivenet_ros.model.weights import WeightsError, default_weights_path, load_weights
@@ -140,7 +139,8 @@ def format_table(rows: list[dict[str, Any]], columns: Sequence[str] = COLUMNS) -
     header = '| method | split | ' + ' | '.join(columns) + ' |'
     lines = [header, '|' + '---|' * (len(columns) + 2)]
     for row in rows:
-        cells = [f'{row[c]:.3f}' if isinstance(row[c], float) else str(row[c]) for c in columns]
+        cells = [f'{row[c]:.3f}' if isinstance(row.get(c), float) else str(row.get(c, '-'))
+                 for c in columns]
         lines.append(f"| {row['method']} | {row['split']} | " + ' | '.join(cells) + ' |')
     return '\n'.join(lines)
 
@@ -201,23 +201,13 @@ def run_bag(args: argparse.Namespace) -> list[dict[str, Any]]:
     return [{'method': f'PatchDriveNet K={args.budget}', 'split': args.bag.name, **summary}]
 
 
-def check_kitti_folder(root: Path) -> None:
-    """Raise EvaluationError unless root holds image_2/*.png and label_2/."""
-    if not root.is_dir():
-        raise EvaluationError(f'no folder {root}')
-    if not any((root / 'image_2').glob('*.png')):
-        raise EvaluationError(f'{root}: no image_2/*.png (a KITTI object split has image_2/ and '
-                              'label_2/)')
-    if not (root / 'label_2').is_dir():
-        raise EvaluationError(f'{root}: no label_2/ folder, so nothing to score against')
-
-
 def run_kitti(args: argparse.Namespace) -> list[dict[str, Any]]:
-    """Score the weights on a KITTI object folder (frames are independent: no reuse)."""
-    check_kitti_folder(args.root)
-    engine = single_engine(args)
-    frames = ([frame] for frame in load_kitti_object(args.root))
-    summary = score_sequences(engine, frames).summary()
+    """Score a KITTI object folder: results files (--results) or the weights on image_2."""
+    if args.results is not None:
+        numbers, count = score_results(args.root, args.results)
+        return [{'method': f'results {args.results.name}', 'split': args.root.name,
+                 'frames': count, **numbers}]
+    summary = score_engine(single_engine(args), args.root, args.save_results)
     return [{'method': f'PatchDriveNet K={args.budget}', 'split': args.root.name, **summary}]
 
 
@@ -291,8 +281,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     bag.add_argument('--topic', help='image topic (default: every image topic)')
     bag.add_argument('--labels', type=Path, help='label sidecar (default: <bag>.labels)')
     add_single_method(bag)
-    kitti = sub.add_parser('kitti', help='a KITTI object folder: image_2/ and label_2/')
+    kitti = sub.add_parser('kitti', help='a KITTI object folder: image_2/ and label_2/, scored '
+                           'with the official devkit rules (2D AP|R40)')
     kitti.add_argument('root', type=Path)
+    kitti.add_argument('--results', type=Path,
+                       help='score KITTI results files (DIR/*.txt or DIR/data/*.txt) instead '
+                       'of running the weights; image_2/ is not needed then')
+    kitti.add_argument('--save-results', type=Path,
+                       help="write the weights' detections here as KITTI results files")
     add_single_method(kitti)
     return parser.parse_args(argv)
 

@@ -1,6 +1,12 @@
 # Copyright 2026 The patchdrivenet_ros Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Tests of KITTI 2D AP|R40 on hand-made cases with known answers."""
+"""Tests of KITTI 2D AP|R40 on hand-worked cases where the official devkit's answer is known.
+
+The devkit samples one score threshold per 1/40 of recall among the true positives' scores and
+averages the precisions at thresholds 1 .. 40: with few ground-truth objects that list is short
+(one object found: AP 0; two of three: the second precision over 40). Cases about matching
+rules therefore repeat one image COPIES times, which gives the full list of 41 thresholds.
+"""
 
 from __future__ import annotations
 
@@ -17,9 +23,18 @@ from patchdrivenet_ros.metrics.kitti import (
     box_iou_over_first,
 )
 
+COPIES = 80
+"""Copies of an image in matching-rule cases: 80 found objects give 41 recall thresholds."""
+
 
 def _add(evaluator: KittiEvaluator, dets: Sequence[tuple[str, float, Sequence[float]]],
-         gts: Sequence[tuple[str, Sequence[float], float, int]]) -> None:
+         gts: Sequence[tuple[str, Sequence[float], float, int]], copies: int = 1) -> None:
+    for _ in range(copies):
+        _add_once(evaluator, dets, gts)
+
+
+def _add_once(evaluator: KittiEvaluator, dets: Sequence[tuple[str, float, Sequence[float]]],
+              gts: Sequence[tuple[str, Sequence[float], float, int]]) -> None:
     evaluator.add(
         np.array([d[2] for d in dets], np.float64).reshape(-1, 4),
         np.array([d[1] for d in dets]),
@@ -40,15 +55,35 @@ def _three_cars(evaluator: KittiEvaluator) -> None:
           ('Car', [500, 100, 600, 160], 0.0, 0)])
 
 
-def test_ap_r40_of_a_known_curve() -> None:
+def test_ap_r40_of_a_known_curve_with_few_objects() -> None:
     evaluator = KittiEvaluator()
     _three_cars(evaluator)
     summary = evaluator.summary()
-    # Recall 1/3 at precision 1, recall 2/3 at precision 2/3: 13 points at 1, 13 at 2/3.
+    # Two true positives of three: thresholds 0.9 and 0.8, precisions 1 and 2/3. The devkit
+    # sums precisions 1 .. 40 of that list: 2/3 / 40.
     for level in ('easy', 'moderate', 'hard'):
-        assert summary[f'car_{level}'] == pytest.approx((13 + 13 * 2 / 3) / 40)
+        assert summary[f'car_{level}'] == pytest.approx(2 / 3 / 40)
         assert math.isnan(summary[f'pedestrian_{level}'])
         assert summary[f'map_{level}'] == pytest.approx(summary[f'car_{level}'])
+
+
+def test_one_object_found_gives_zero_as_in_the_devkit() -> None:
+    assert _car_ap([('Car', 0.9, CAR)], [('Car', CAR, 0.0, 0)], copies=1) == 0.0
+
+
+def test_forty_objects_fill_forty_thresholds_only() -> None:
+    # 40 cars found with falling scores after one false positive of score 1.5: 40 thresholds,
+    # precision (t + 1) / (t + 2) at threshold t, made non-increasing: 40/41 for t < 40, and
+    # the 41st sample is empty: AP = 39 * (40/41) / 40 = 39/41.
+    evaluator = KittiEvaluator()
+    _add(evaluator, [('Car', 1.5, [300.0, 0.0, 400.0, 60.0])], [])
+    for i in range(40):
+        _add(evaluator, [('Car', 1.0 - i / 100, CAR)], [('Car', CAR, 0.0, 0)])
+    assert evaluator.summary()['car_easy'] == pytest.approx(39 / 41)
+
+
+def test_many_objects_found_give_one() -> None:
+    assert _car_ap([('Car', 0.9, CAR)], [('Car', CAR, 0.0, 0)]) == pytest.approx(1.0)
 
 
 def test_ignored_ground_truth_and_detections() -> None:
@@ -64,23 +99,29 @@ def test_ignored_ground_truth_and_detections() -> None:
           ('DontCare', [600, 50, 900, 200], -1.0, -1),
           ('Pedestrian', [1000, 100, 1030, 180], 0.0, 0)])
     summary = evaluator.summary()
-    assert summary['car_easy'] == pytest.approx((13 + 13 * 2 / 3) / 40)
-    # Moderate counts the 30 px car (score 0.95): recall 1/2 at precision 1, 3/4 at 3/4.
-    assert summary['car_moderate'] == pytest.approx((20 + 10 * 0.75) / 40)
-    assert summary['pedestrian_easy'] == pytest.approx(1.0)
+    # Easy: the 30 px car and the van are ignored (the 0.95 and 0.7 detections on them are no
+    # false positives), the 0.75 one is excused by the dontcare region, the 20 px one is too
+    # small: the same two thresholds as three cars alone.
+    assert summary['car_easy'] == pytest.approx(2 / 3 / 40)
+    # Moderate counts the 30 px car (found at 0.95): thresholds 0.95, 0.9, 0.8 with precisions
+    # 1, 1, 3/4; the devkit sums the second and third.
+    assert summary['car_moderate'] == pytest.approx((1 + 0.75) / 40)
+    # One pedestrian found: a single threshold, so AP|R40 0, as the devkit reports.
+    assert summary['pedestrian_easy'] == 0.0
     assert math.isnan(summary['cyclist_hard'])
-    assert summary['map_moderate'] == pytest.approx((summary['car_moderate'] + 1.0) / 2)
+    assert summary['map_moderate'] == pytest.approx(summary['car_moderate'] / 2)
 
 
 def test_class_thresholds_occlusion_and_truncation() -> None:
     evaluator = KittiEvaluator()
     shifted = [100, 116, 200, 196]  # IoU 2/3 with the ground truth below
     _add(evaluator, [('car', 0.5, shifted), ('cyclist', 0.5, shifted)],
-         [('car', [100, 100, 200, 180], 0.0, 0), ('cyclist', [100, 100, 200, 180], 0.0, 0)])
+         [('car', [100, 100, 200, 180], 0.0, 0), ('cyclist', [100, 100, 200, 180], 0.0, 0)],
+         COPIES)
     _add(evaluator, [('Pedestrian', 0.4, [10, 10, 40, 80])],
-         [('Pedestrian', [10, 10, 40, 80], 0.0, 2)])  # heavily occluded: hard only
+         [('Pedestrian', [10, 10, 40, 80], 0.0, 2)], COPIES)  # heavily occluded: hard only
     _add(evaluator, [('Pedestrian', 0.3, [50, 10, 80, 80])],
-         [('Pedestrian', [50, 10, 80, 80], 0.4, 0)])  # truncated 0.4: hard only
+         [('Pedestrian', [50, 10, 80, 80], 0.4, 0)], COPIES)  # truncated 0.4: hard only
     summary = evaluator.summary()
     assert summary['car_easy'] == 0.0  # 2/3 < 0.7: a false positive and a miss
     assert summary['cyclist_easy'] == pytest.approx(1.0)
@@ -99,9 +140,10 @@ def test_no_detections_and_mismatched_inputs() -> None:
 
 
 def _car_ap(dets: Sequence[tuple[str, float, Sequence[float]]],
-            gts: Sequence[tuple[str, Sequence[float], float, int]], level: str = 'easy') -> float:
+            gts: Sequence[tuple[str, Sequence[float], float, int]], level: str = 'easy',
+            copies: int = COPIES) -> float:
     evaluator = KittiEvaluator()
-    _add(evaluator, dets, gts)
+    _add(evaluator, dets, gts, copies)
     return evaluator.summary()[f'car_{level}']
 
 
@@ -151,8 +193,8 @@ def test_a_detection_on_a_van_is_no_false_positive_for_cars() -> None:
 
 def test_images_without_ground_truth_count_their_false_positives() -> None:
     evaluator = KittiEvaluator()
-    _add(evaluator, [('Car', 0.9, [300.0, 0.0, 400.0, 60.0])], [])
-    _add(evaluator, [('Car', 0.8, CAR)], [('Car', CAR, 0.0, 0)])
+    _add(evaluator, [('Car', 0.9, [300.0, 0.0, 400.0, 60.0])], [], COPIES)
+    _add(evaluator, [('Car', 0.8, CAR)], [('Car', CAR, 0.0, 0)], COPIES)
     assert evaluator.summary()['car_easy'] == pytest.approx(0.5)
 
 
@@ -169,11 +211,21 @@ def test_an_iou_equal_to_the_class_threshold_is_no_match() -> None:
     assert evaluator.summary()['pedestrian_easy'] == 0.0
 
 
-def test_ground_truth_prefers_a_detection_that_is_not_too_small() -> None:
+def test_a_too_small_detection_scored_higher_hides_the_object() -> None:
+    # The devkit's first pass gives each object its best-scored match: here the too-small one,
+    # so the object adds no recall threshold and AP is 0, although at a threshold the valid
+    # detection would be the match (the second pass prefers detections that are not too small).
     gt = [('Car', [0.0, 0.0, 100.0, 30.0], 0.0, 0)]  # counted when moderate (above 25 px)
     small = ('Car', 0.9, [0.0, 3.0, 100.0, 27.0])  # 24 px: too small, IoU 0.8
     valid = ('Car', 0.8, [0.0, 0.0, 100.0, 29.0])
-    assert _car_ap([small, valid], gt, 'moderate') == 1.0
+    assert _car_ap([small, valid], gt, 'moderate') == 0.0
+    assert _car_ap([('Car', 0.7, small[2]), valid], gt, 'moderate') == pytest.approx(1.0)
+
+
+def test_a_detection_just_below_the_minimum_height_is_too_small() -> None:
+    gt = [('Car', [0.0, 0.0, 100.0, 44.0], 0.0, 0)]
+    assert _car_ap([('Car', 0.9, [0.0, 0.5, 100.0, 40.4])], gt) == 0.0  # 39.9 px
+    assert _car_ap([('Car', 0.9, [0.0, 0.5, 100.0, 40.5])], gt) == pytest.approx(1.0)
 
 
 def test_ground_truth_matched_only_by_a_too_small_detection_is_ignored() -> None:
@@ -230,3 +282,22 @@ def test_inputs_of_different_lengths_are_refused(sizes: tuple[int, ...], message
 def test_summary_of_nothing_is_nan() -> None:
     summary = KittiEvaluator().summary()
     assert len(summary) == 12 and all(math.isnan(value) for value in summary.values())
+
+
+def test_a_too_small_detection_of_another_class_can_take_the_match() -> None:
+    # The devkit marks every detection under the minimum height as too small, whatever its
+    # class, and too-small detections take part in matching.
+    gt = [('Car', [0.0, 0.0, 100.0, 30.0], 0.0, 0)]
+    pedestrian = ('Pedestrian', 0.9, [0.0, 3.0, 100.0, 27.0])  # 24 px, IoU 0.8
+    car = ('Car', 0.8, [0.0, 0.0, 100.0, 29.0])
+    assert _car_ap([pedestrian, car], gt, 'moderate') == 0.0
+    assert _car_ap([car], gt, 'moderate') == pytest.approx(1.0)
+
+
+def test_person_sitting_is_the_pedestrians_neighbour() -> None:
+    evaluator = KittiEvaluator()
+    seated = [200.0, 0.0, 240.0, 60.0]
+    _add(evaluator, [('Pedestrian', 0.9, seated), ('Pedestrian', 0.8, [0.0, 0.0, 40.0, 60.0])],
+         [('Person_sitting', seated, 0.0, 0), ('Pedestrian', [0.0, 0.0, 40.0, 60.0], 0.0, 0)],
+         COPIES)
+    assert evaluator.summary()['pedestrian_easy'] == pytest.approx(1.0)
