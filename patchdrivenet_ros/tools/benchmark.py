@@ -4,9 +4,10 @@
 
 For each frame size: SF-full, SF-depth-0.5 (full resolution), PatchDriveNet at several patch
 budgets, and SF-low, each through the PerceptionEngine (temporal reuse off: every frame pays
-in full). Reports median end-to-end latency, per-stage medians and the FLOPs actually spent,
-with ratios to SF-full. Untrained weights unless --weights is given (cost does not depend on
-them).
+in full). Reports median end-to-end latency, per-stage medians, the FLOPs actually spent and
+the peak memory growth of inference (each configuration in a fresh process; see
+benchmark_memory), with ratios to SF-full. Untrained weights unless --weights is given (cost
+does not depend on them).
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from patchdrivenet_ros.config import ModelConfig, PerceptionConfig, with_changes
 from patchdrivenet_ros.engine import PerceptionEngine, resolve_device
 from patchdrivenet_ros.model import PatchDriveNet, build_model, load_weights
 from patchdrivenet_ros.model.baselines import depth_half
+from patchdrivenet_ros.tools.benchmark_memory import MemoryJob, peak_growth_mb
+from patchdrivenet_ros.tools.benchmark_plot import plot_benchmark
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,8 @@ class Row:
     latency_ms: float  # median end-to-end engine latency
     latency_ratio: float  # to SF-full at the same size
     stages_ms: dict[str, float]  # median per stage
+    peak_memory_mb: float  # growth during inference: RSS on CPU, max allocated on CUDA
+    memory_ratio: float  # to SF-full at the same size
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -84,33 +89,39 @@ def runs(budgets: Sequence[int]) -> list[tuple[str, str, int]]:
 
 
 def benchmark(model: PatchDriveNet, half: PatchDriveNet, sizes: Sequence[tuple[int, int]],
-              budgets: Sequence[int], base: PerceptionConfig, repeats: int,
-              warmup: int) -> list[Row]:
-    """Measure every configuration at every size."""
+              budgets: Sequence[int], base: PerceptionConfig, repeats: int, warmup: int,
+              weights: Path | None = None, memory_frames: int = 0) -> list[Row]:
+    """Measure every configuration at every size (memory too when memory_frames > 0)."""
     rows: list[Row] = []
     for width, height in sizes:
         frame = synthetic_frame(width, height)
         measured = []
         for label, method, budget in runs(budgets):
             config = with_changes(base, method=method, patch_budget=budget, reuse_rule='off')
-            engine = PerceptionEngine(half if label == 'sf_depth_0.5' else model, config)
-            measured.append((label, budget, *measure(engine, frame, repeats, warmup)))
-        reference_ms, reference_flops = measured[0][2], measured[0][3]
+            half_depth = label == 'sf_depth_0.5'
+            engine = PerceptionEngine(half if half_depth else model, config)
+            memory = (peak_growth_mb(MemoryJob(model.config, weights, half_depth, config, width,
+                                               height, memory_frames))
+                      if memory_frames > 0 else float('nan'))
+            measured.append((label, budget, *measure(engine, frame, repeats, warmup), memory))
+        reference_ms, reference_flops, reference_mb = (measured[0][2], measured[0][3],
+                                                       measured[0][5])
         rows += [Row(f'{width}x{height}', label, budget, flops / 1e9, flops / reference_flops,
-                     latency, latency / reference_ms, stages)
-                 for label, budget, latency, flops, stages in measured]
+                     latency, latency / reference_ms, stages, memory,
+                     memory / reference_mb if reference_mb > 0 else float('nan'))
+                 for label, budget, latency, flops, stages, memory in measured]
     return rows
 
 
 def table(rows: Sequence[Row]) -> str:
     """Format rows as a fixed-width table."""
     lines = [f'{"size":<10} {"method":<14} {"budget":>6} {"GFLOPs":>8} {"x full":>7} '
-             f'{"ms":>9} {"x full":>7}  stages (ms)']
+             f'{"ms":>9} {"x full":>7} {"peak MB":>8} {"x full":>7}  stages (ms)']
     for row in rows:
         stages = ' '.join(f'{k}={v:g}' for k, v in row.stages_ms.items() if v >= 0.05)
         lines.append(f'{row.size:<10} {row.method:<14} {row.patch_budget:>6} {row.gflops:>8.3f} '
                      f'{row.flops_ratio:>7.3f} {row.latency_ms:>9.1f} {row.latency_ratio:>7.3f}'
-                     f'  {stages}')
+                     f' {row.peak_memory_mb:>8.0f} {row.memory_ratio:>7.3f}  {stages}')
     return '\n'.join(lines)
 
 
@@ -122,16 +133,21 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument('--repeats', type=int, default=10, help='timed frames per row')
     parser.add_argument('--warmup', type=int, default=2, help='untimed frames per row')
     parser.add_argument('--sizes', type=parse_size, nargs='+',
-                        default=[(1242, 375), (1600, 900)], help='frame sizes, WIDTHxHEIGHT')
+                        default=[(1242, 375), (1600, 900), (3840, 2160), (7680, 4320)],
+                        help='frame sizes, WIDTHxHEIGHT')
     parser.add_argument('--budgets', type=int, nargs='+', default=[4, 12, 32],
                         help='PatchDriveNet patch budgets')
     parser.add_argument('--global-scale', type=float, default=0.25)
     parser.add_argument('--threads', type=int, default=0, help='torch CPU threads (0: default)')
     parser.add_argument('--weights', type=Path, help='weights file (default: untrained)')
+    parser.add_argument('--memory-frames', type=int, default=2,
+                        help='frames per peak-memory measurement, each in a fresh process '
+                        '(0: skip memory)')
     parser.add_argument('--json', type=Path, help='also write the results as JSON here')
+    parser.add_argument('--plot', type=Path, help='draw latency and memory per size here (.png)')
     args = parser.parse_args(argv)
-    if args.repeats < 1 or args.warmup < 0:
-        parser.error('--repeats must be >= 1 and --warmup >= 0')
+    if args.repeats < 1 or args.warmup < 0 or args.memory_frames < 0:
+        parser.error('--repeats must be >= 1, --warmup and --memory-frames >= 0')
     return args
 
 
@@ -146,7 +162,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     half = build_model(depth_half(model.config))
     base = PerceptionConfig(device=str(device), global_scale=args.global_scale,
                             threads=args.threads)
-    rows = benchmark(model, half, args.sizes, args.budgets, base, args.repeats, args.warmup)
+    rows = benchmark(model, half, args.sizes, args.budgets, base, args.repeats, args.warmup,
+                     args.weights, args.memory_frames)
     name = torch.cuda.get_device_name(device) if device.type == 'cuda' else platform.processor()
     print(f'device {device} ({name or platform.machine()}), torch {torch.__version__}, '
           f'{torch.get_num_threads()} threads, median of {args.repeats}')
@@ -157,6 +174,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     'threads': torch.get_num_threads(), 'repeats': args.repeats,
                     'global_scale': args.global_scale, 'rows': [asdict(r) for r in rows]}
         args.json.write_text(json.dumps(document, indent=2) + '\n', encoding='utf-8')
+    if args.plot:
+        print(f'plot: {plot_benchmark(rows, args.plot)}')
     return 0
 
 

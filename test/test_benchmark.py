@@ -1,0 +1,43 @@
+# Copyright 2026 The patchdrivenet_ros Authors
+# SPDX-License-Identifier: Apache-2.0
+"""patchdrivenet-benchmark on a tiny model: every row, its memory measurement and the plot."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from patchdrivenet_ros.config import ModelConfig, PerceptionConfig
+from patchdrivenet_ros.tools.benchmark import main
+from patchdrivenet_ros.tools.benchmark_memory import MemoryJob, peak_growth_mb
+
+TINY = ModelConfig(width=8, refine_width=8, patch_canonical=32, token_dim=16, attention_heads=2)
+
+
+def test_memory_growth_follows_the_frame_size() -> None:
+    config = PerceptionConfig(device='cpu', threads=1, method='sf_full', patch_budget=0)
+    small = peak_growth_mb(MemoryJob(TINY, None, False, config, 160, 96, 1))
+    large = peak_growth_mb(MemoryJob(TINY, None, False, config, 1280, 768, 1))
+    assert 0.0 <= small < large  # 64x the pixels: full-resolution activations grow with them
+    assert large > 20.0
+
+
+def test_rows_carry_memory_and_ratios(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr('patchdrivenet_ros.tools.benchmark.ModelConfig', lambda: TINY)
+    out, plot = tmp_path / 'bench.json', tmp_path / 'bench.png'
+    assert main(['--device', 'cpu', '--threads', '1', '--sizes', '320x96', '640x192',
+                 '--budgets', '2', '--repeats', '1', '--warmup', '0', '--memory-frames', '1',
+                 '--json', str(out), '--plot', str(plot)]) == 0
+    rows = json.loads(out.read_text())['rows']
+    assert [r['method'] for r in rows] == ['sf_full', 'sf_depth_0.5', 'patchdrivenet',
+                                           'sf_low'] * 2
+    for row in rows:
+        assert row['peak_memory_mb'] >= 0.0 and not math.isnan(row['peak_memory_mb'])
+        assert row['gflops'] > 0 and row['latency_ms'] > 0
+    for full in (rows[0], rows[4]):
+        assert full['memory_ratio'] == pytest.approx(1.0) or full['peak_memory_mb'] == 0.0
+        assert full['flops_ratio'] == pytest.approx(1.0)
+    assert plot.read_bytes()[:4] == b'\x89PNG'
