@@ -247,6 +247,11 @@ class PerceptionConfig(Validated):
     threads: int = setting(
         0, 'CPU threads for torch (0 = torch default).', minimum=0, maximum=256
     )
+    backend: str = setting(
+        'torch', 'Runs the convolutions on CPU: torch, or onnxruntime (same outputs to float '
+        'rounding; see README Benchmarks). CUDA devices always use torch.',
+        choices=('torch', 'onnxruntime'),
+    )
     # ROS node
     image_transport: str = setting(
         'raw', 'Input transport: raw (image) or compressed (image/compressed).',

@@ -67,6 +67,11 @@ class FlopCounter:
         finally:
             self.scope = previous
 
+    def add(self, flops: float) -> None:
+        """Count work done outside the hooked modules (e.g. by ONNX Runtime) in the scope."""
+        if self.enabled:
+            self.totals[self.scope] += flops
+
     def reset(self) -> None:
         """Forget every count."""
         self.totals.clear()

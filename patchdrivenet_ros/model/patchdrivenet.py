@@ -10,7 +10,7 @@ is made of are public so the engine can put temporal reuse between them:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
@@ -82,6 +82,8 @@ class PatchDriveNet(nn.Module):
         self.flop_counter = FlopCounter()
         self.flop_counter.attach(self)
         self.folded = False  # batch norm folded into convolutions (inference copies only)
+        # Set by onnx_stages.use_onnxruntime: backbone and neck through ONNX Runtime.
+        self.global_runner: Callable[..., tuple[torch.Tensor, ...]] | None = None
         self.refine_chunk: int | None = None  # patches per refinement convolution batch
 
     @property
@@ -107,11 +109,14 @@ class PatchDriveNet(nn.Module):
         pad_cols = -(-cols * FEATURE_STRIDE // STRIDE) * STRIDE - cols * FEATURE_STRIDE
         padded = F.pad(self._normalise(resized), (0, pad_cols, 0, pad_rows))  # (B, 3, 32n, 32m)
         with self.flop_counter.within(GLOBAL):
-            levels = self.backbone(padded)
-            features = self.neck(levels[1:])[:, :, :rows, :cols]  # (B, F, h, w)
+            if self.global_runner is not None and padded.device.type == 'cpu':
+                neck, level4 = self.global_runner(padded)
+            else:
+                levels = self.backbone(padded)
+                neck, level4 = self.neck(levels[1:]), levels[0]
+            features = neck[:, :, :rows, :cols]  # (B, F, h, w)
             priority = self.priority_head(features)  # (B, 1, h, w)
-        detail = (levels[0][:, :, :2 * rows, :2 * cols]
-                  if self.detail_decoder is not None else None)
+        detail = level4[:, :, :2 * rows, :2 * cols] if self.detail_decoder is not None else None
         return GlobalFeatures(features, priority, (height, width), (rows, cols), detail)
 
     def candidate_priorities(self, encoded: GlobalFeatures, grid: CandidateGrid) -> torch.Tensor:

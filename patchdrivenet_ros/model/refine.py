@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 from torch import nn
 import torch.nn.functional as F  # noqa: N812
@@ -33,6 +35,10 @@ class RefineNet(nn.Module):
         dim = config.token_dim
         c2, c4, c8 = width, make_divisible(1.5 * width), make_divisible(2 * width)
         self.classes = len(config.classes)
+        self.context_channels, self.bottleneck_channels = context_channels, c8
+        # Set by onnx_stages.use_onnxruntime: the same encode / decode through ONNX Runtime.
+        self.encode_runner: Callable[..., tuple[torch.Tensor, ...]] | None = None
+        self.decode_runner: Callable[..., tuple[torch.Tensor, ...]] | None = None
         self.stem = nn.Sequential(ConvBNAct(3, c2, stride=2), InvertedResidual(c2, c2, 1, 1))
         self.down4 = stage(c2, c4, 2, 2, 4)
         self.down8 = InvertedResidual(c4, c8, 2, 4)
@@ -61,14 +67,19 @@ class RefineNet(nn.Module):
         """
         step = chunk or crops.shape[0]
         spans = [slice(i, i + step) for i in range(0, crops.shape[0], step)]
-        encoded = [self._encode(crops[span], context[span]) for span in spans]
+        on_cpu = crops.device.type == 'cpu'
+        encode: Callable[..., tuple[torch.Tensor, ...]] = (
+            self.encode_runner if on_cpu and self.encode_runner else self.encode)
+        decode: Callable[..., tuple[torch.Tensor, ...]] = (
+            self.decode_runner if on_cpu and self.decode_runner else self.decode)
+        encoded = [encode(crops[span], context[span]) for span in spans]
         pooled = torch.cat([x8.mean((2, 3)) for _, _, x8 in encoded])  # (K, c8)
         token = self.to_token(pooled) + self.geometry(geometry)  # (K, T)
         context_tokens = torch.cat([token, extra_tokens], 0)  # (K + R, T)
         mixed = self.mixer(token[None], context_tokens[None])[0]  # (K, T)
         film = self.film(mixed)[:, :, None, None]  # (K, 2 c8, 1, 1)
-        decoded = [self._decode(*features, film[span]) for features, span in zip(encoded, spans,
-                                                                                   strict=True)]
+        decoded = [decode(*features, film[span]) for features, span in zip(encoded, spans,
+                                                                              strict=True)]
         segment = torch.cat([s for s, _ in decoded])  # (K, C + 1, p/2, p/2)
         return PatchOutputs(
             logits=segment[:, : self.classes],
@@ -79,7 +90,7 @@ class RefineNet(nn.Module):
             mixed=mixed,
         )
 
-    def _encode(self, crops: torch.Tensor, context: torch.Tensor
+    def encode(self, crops: torch.Tensor, context: torch.Tensor
                 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Encode (k, 3, p, p) crops with their context into features at strides 2, 4, 8."""
         x2 = self.stem(crops)  # (k, c2, p/2, p/2)
@@ -87,7 +98,7 @@ class RefineNet(nn.Module):
         x8 = self.bottleneck(self.down8(x4) + self.context(context))  # (k, c8, p/8, p/8)
         return x2, x4, x8
 
-    def _decode(self, x2: torch.Tensor, x4: torch.Tensor, x8: torch.Tensor,
+    def decode(self, x2: torch.Tensor, x4: torch.Tensor, x8: torch.Tensor,
                 film: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Modulate x8 by film (k, 2 c8, 1, 1); return segment (k, C + 1, p/2, p/2) and boxes."""
         gamma, beta = film.chunk(2, 1)  # (k, c8, 1, 1) each
