@@ -34,6 +34,7 @@ def test_rows_carry_memory_and_ratios(tmp_path: Path, monkeypatch: pytest.Monkey
     rows = json.loads(out.read_text())['rows']
     assert [r['method'] for r in rows] == ['sf_full', 'sf_depth_0.5', 'patchdrivenet',
                                            'sf_low'] * 2
+    assert {r['backend'] for r in rows} == {'torch'}
     for row in rows:
         assert row['peak_memory_mb'] >= 0.0 and not math.isnan(row['peak_memory_mb'])
         assert row['gflops'] > 0 and row['latency_ms'] > 0
@@ -41,3 +42,18 @@ def test_rows_carry_memory_and_ratios(tmp_path: Path, monkeypatch: pytest.Monkey
         assert full['memory_ratio'] == pytest.approx(1.0) or full['peak_memory_mb'] == 0.0
         assert full['flops_ratio'] == pytest.approx(1.0)
     assert plot.read_bytes()[:4] == b'\x89PNG'
+
+
+def test_backends_side_by_side(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip('onnxruntime')
+    monkeypatch.setattr('patchdrivenet_ros.tools.benchmark.ModelConfig', lambda: TINY)
+    out = tmp_path / 'bench.json'
+    assert main(['--device', 'cpu', '--threads', '1', '--sizes', '320x96', '--budgets', '2',
+                 '--repeats', '1', '--warmup', '0', '--memory-frames', '0',
+                 '--backends', 'torch', 'onnxruntime', '--json', str(out)]) == 0
+    rows = json.loads(out.read_text())['rows']
+    assert [r['backend'] for r in rows] == ['torch'] * 4 + ['onnxruntime'] * 4
+    for eager, onnx in zip(rows[:4], rows[4:], strict=True):
+        assert onnx['method'] == eager['method']
+        assert onnx['gflops'] == pytest.approx(eager['gflops'])
+        assert onnx['flops_ratio'] == pytest.approx(eager['flops_ratio'])

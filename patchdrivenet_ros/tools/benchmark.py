@@ -39,6 +39,7 @@ class Row:
 
     size: str
     method: str
+    backend: str  # torch or onnxruntime
     patch_budget: int
     gflops: float
     flops_ratio: float  # to SF-full at the same size
@@ -81,47 +82,56 @@ def measure(engine: PerceptionEngine, frame: np.ndarray, repeats: int,
             {name: round(statistics.median(s[name] for s in stages), 2) for name in names})
 
 
-def runs(budgets: Sequence[int]) -> list[tuple[str, str, int]]:
-    """(label, method, budget) of each configuration, SF-full first."""
-    return ([('sf_full', 'sf_full', 0), ('sf_depth_0.5', 'sf_full', 0)]
+def runs(budgets: Sequence[int], backends: Sequence[str]) -> list[tuple[str, str, int, str]]:
+    """(label, method, budget, backend) of each configuration, SF-full on torch first."""
+    return [(label, method, budget, backend) for backend in backends
+            for label, method, budget in
+            [('sf_full', 'sf_full', 0), ('sf_depth_0.5', 'sf_full', 0)]
             + [('patchdrivenet', 'patchdrivenet', budget) for budget in budgets]
-            + [('sf_low', 'sf_low', 0)])
+            + [('sf_low', 'sf_low', 0)]]
 
 
 def benchmark(model: PatchDriveNet, half: PatchDriveNet, sizes: Sequence[tuple[int, int]],
               budgets: Sequence[int], base: PerceptionConfig, repeats: int, warmup: int,
-              weights: Path | None = None, memory_frames: int = 0) -> list[Row]:
-    """Measure every configuration at every size (memory too when memory_frames > 0)."""
+              weights: Path | None = None, memory_frames: int = 0,
+              backends: Sequence[str] = ('torch',)) -> list[Row]:
+    """Measure every configuration at every size (memory too when memory_frames > 0).
+
+    Ratios are to SF-full on the first backend.
+    """
     rows: list[Row] = []
     for width, height in sizes:
         frame = synthetic_frame(width, height)
         measured = []
-        for label, method, budget in runs(budgets):
-            config = with_changes(base, method=method, patch_budget=budget, reuse_rule='off')
+        for label, method, budget, backend in runs(budgets, backends):
+            config = with_changes(base, method=method, patch_budget=budget, reuse_rule='off',
+                                  backend=backend)
             half_depth = label == 'sf_depth_0.5'
             engine = PerceptionEngine(half if half_depth else model, config)
             memory = (peak_growth_mb(MemoryJob(model.config, weights, half_depth, config, width,
                                                height, memory_frames))
                       if memory_frames > 0 else float('nan'))
-            measured.append((label, budget, *measure(engine, frame, repeats, warmup), memory))
-        reference_ms, reference_flops, reference_mb = (measured[0][2], measured[0][3],
-                                                       measured[0][5])
-        rows += [Row(f'{width}x{height}', label, budget, flops / 1e9, flops / reference_flops,
-                     latency, latency / reference_ms, stages, memory,
+            measured.append((label, backend, budget, *measure(engine, frame, repeats, warmup),
+                             memory))
+        reference_ms, reference_flops, reference_mb = (measured[0][3], measured[0][4],
+                                                       measured[0][6])
+        rows += [Row(f'{width}x{height}', label, backend, budget, flops / 1e9,
+                     flops / reference_flops, latency, latency / reference_ms, stages, memory,
                      memory / reference_mb if reference_mb > 0 else float('nan'))
-                 for label, budget, latency, flops, stages, memory in measured]
+                 for label, backend, budget, latency, flops, stages, memory in measured]
     return rows
 
 
 def table(rows: Sequence[Row]) -> str:
     """Format rows as a fixed-width table."""
-    lines = [f'{"size":<10} {"method":<14} {"budget":>6} {"GFLOPs":>8} {"x full":>7} '
-             f'{"ms":>9} {"x full":>7} {"peak MB":>8} {"x full":>7}  stages (ms)']
+    lines = [f'{"size":<10} {"method":<14} {"backend":<11} {"budget":>6} {"GFLOPs":>8} '
+             f'{"x full":>7} {"ms":>9} {"x full":>7} {"peak MB":>8} {"x full":>7}  stages (ms)']
     for row in rows:
         stages = ' '.join(f'{k}={v:g}' for k, v in row.stages_ms.items() if v >= 0.05)
-        lines.append(f'{row.size:<10} {row.method:<14} {row.patch_budget:>6} {row.gflops:>8.3f} '
-                     f'{row.flops_ratio:>7.3f} {row.latency_ms:>9.1f} {row.latency_ratio:>7.3f}'
-                     f' {row.peak_memory_mb:>8.0f} {row.memory_ratio:>7.3f}  {stages}')
+        lines.append(f'{row.size:<10} {row.method:<14} {row.backend:<11} {row.patch_budget:>6} '
+                     f'{row.gflops:>8.3f} {row.flops_ratio:>7.3f} {row.latency_ms:>9.1f} '
+                     f'{row.latency_ratio:>7.3f} {row.peak_memory_mb:>8.0f} '
+                     f'{row.memory_ratio:>7.3f}  {stages}')
     return '\n'.join(lines)
 
 
@@ -140,6 +150,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument('--global-scale', type=float, default=0.25)
     parser.add_argument('--threads', type=int, default=0, help='torch CPU threads (0: default)')
     parser.add_argument('--weights', type=Path, help='weights file (default: untrained)')
+    parser.add_argument('--backends', nargs='+', default=['torch'],
+                        choices=('torch', 'onnxruntime'),
+                        help='backends compared side by side (ratios to the first)')
     parser.add_argument('--memory-frames', type=int, default=2,
                         help='frames per peak-memory measurement, each in a fresh process '
                         '(0: skip memory)')
@@ -163,7 +176,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     base = PerceptionConfig(device=str(device), global_scale=args.global_scale,
                             threads=args.threads)
     rows = benchmark(model, half, args.sizes, args.budgets, base, args.repeats, args.warmup,
-                     args.weights, args.memory_frames)
+                     args.weights, args.memory_frames, args.backends)
     name = torch.cuda.get_device_name(device) if device.type == 'cuda' else platform.processor()
     print(f'device {device} ({name or platform.machine()}), torch {torch.__version__}, '
           f'{torch.get_num_threads()} threads, median of {args.repeats}')

@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 
 
 def _label(row: Row) -> str:
-    return f'{row.method} K={row.patch_budget}' if row.method == 'patchdrivenet' else row.method
+    name = f'{row.method} K={row.patch_budget}' if row.method == 'patchdrivenet' else row.method
+    return name if row.backend == 'torch' else f'{name} ({row.backend})'
 
 
 def plot_benchmark(rows: Sequence[Row], path: Path) -> Path:
