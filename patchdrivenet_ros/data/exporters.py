@@ -13,14 +13,21 @@ alpha = ry - atan2(x, z)). Regions too small to label are written as ``DontCare`
 placeholders (track -1, alpha -10, dimensions -1, location -1000, ry -10); so are 3D fields a
 source does not know.
 
-Raw layout (what kitti2bag / kitti2mcap / pykitti read for camera 2)::
+Raw layout (what pykitti and the converters built on it read)::
 
     ROOT/DATE/DATE_drive_NNNN_sync/image_02/data/0000000000.png
     ROOT/DATE/DATE_drive_NNNN_sync/image_02/timestamps.txt   2011-09-26 13:02:25.964389445
+    ROOT/DATE/DATE_drive_NNNN_sync/oxts/data/0000000000.txt  30 values per line (dataformat.txt)
+    ROOT/DATE/DATE_drive_NNNN_sync/oxts/timestamps.txt
+    ROOT/DATE/DATE_drive_NNNN_sync/velodyne_points/data/0000000000.bin
+    ROOT/DATE/DATE_drive_NNNN_sync/velodyne_points/timestamps{,_start,_end}.txt
     ROOT/DATE/calib_cam_to_cam.txt, calib_imu_to_velo.txt, calib_velo_to_cam.txt
 
-Only the left colour camera is written (no grey cameras, OXTS or Velodyne data); converters that
-insist on those streams need them from elsewhere.
+Only the left colour camera has images. What else is written is synthetic, and says so by its
+content: OXTS packets are the rendered ego pose (position as latitude / longitude around
+Karlsruhe, heading as yaw, speed and yaw rate from consecutive frames; roll, pitch and
+accelerations 0; a fixed good-fix status), or a standing vehicle where a frame has no pose.
+Velodyne scans are empty (0 points): there is no lidar in the renderer.
 """
 
 from __future__ import annotations
@@ -43,6 +50,9 @@ _VELO_TO_CAM_R = np.array([[0.0, -1.0, 0.0], [0.0, 0.0, -1.0], [1.0, 0.0, 0.0]])
 _VELO_TO_CAM_T = np.array([-0.004, -0.076, -0.272])
 _IMU_TO_VELO_T = np.array([-0.811, 0.320, -0.800])
 _CAMERA_OFFSETS = (0.0, -0.537, 0.06, -0.477)  # x offsets of cameras 0..3 from camera 0, metres
+_EARTH_RADIUS_M = 6378137.0  # the radius pykitti's Mercator projection uses
+_ORIGIN_LAT_LON_ALT = (49.011213, 8.416956, 112.0)  # Karlsruhe, where KITTI was recorded
+_OXTS_STATUS = (0.05, 0.05, 4, 10, 5, 5, 6)  # accuracies (m, m/s), navstat, satellites, modes
 
 
 def _numbers(values: np.ndarray) -> str:
@@ -145,21 +155,88 @@ def export_kitti_raw(frames: Iterable[LabeledFrame], root: str | Path,
     drive_dir = root / date / f'{date}_drive_{drive:04d}_sync'
     data_dir = drive_dir / 'image_02' / 'data'
     data_dir.mkdir(parents=True, exist_ok=True)
-    stamps = []
+    stamps, stamps_ns, poses = [], [], []
     camera_matrix = None
     size = (0, 0)
     for k, frame in enumerate(frames):
         _write_png(data_dir / f'{k:010d}.png', frame.image)
         stamps.append(kitti_timestamp(frame.stamp_ns))
+        stamps_ns.append(frame.stamp_ns)
+        poses.append(frame.camera_pose)
         camera_matrix = frame.camera_matrix if frame.camera_matrix is not None else camera_matrix
         size = (frame.width, frame.height)
     (drive_dir / 'image_02' / 'timestamps.txt').write_text(''.join(s + '\n' for s in stamps))
+    _write_oxts(drive_dir / 'oxts', stamps, stamps_ns, poses)
+    _write_empty_velodyne(drive_dir / 'velodyne_points', stamps)
     if camera_matrix is None:
         w, h = size
         f = 0.5 * w / np.tan(np.radians(81.4) / 2)
         camera_matrix = np.array([[f, 0.0, w / 2], [0.0, f, h / 2], [0.0, 0.0, 1.0]])
     _write_raw_calib(root / date, camera_matrix, size)
     return drive_dir
+
+
+def _ground_track(poses: list[np.ndarray | None]) -> np.ndarray:
+    """Return (N, 3) east, north (metres) and heading (radians from east, counter-clockwise).
+
+    Poses map camera to world (Y up); east is world X and north world -Z (right-handed ENU).
+    A frame without a pose keeps the previous one (the origin, heading east, at first).
+    """
+    track = np.zeros((len(poses), 3))
+    for k, pose in enumerate(poses):
+        if pose is None:
+            track[k] = track[k - 1] if k else 0.0
+            continue
+        forward = pose[:3, 2]  # camera z axis in the world
+        track[k] = (pose[0, 3], -pose[2, 3], np.arctan2(-forward[2], forward[0]))
+    return track
+
+
+def oxts_packets(stamps_ns: list[int], poses: list[np.ndarray | None]) -> list[str]:
+    """Return one OXTS line (30 values) per frame from the ego poses (see the module doc)."""
+    lat0, lon0, alt0 = _ORIGIN_LAT_LON_ALT
+    scale = np.cos(np.radians(lat0))
+    mercator_y0 = scale * _EARTH_RADIUS_M * np.log(np.tan(np.radians(90.0 + lat0) / 2))
+    track = _ground_track(poses)
+    times = np.asarray(stamps_ns, np.float64) * 1e-9
+    velocity, turn = np.zeros((len(track), 2)), np.zeros(len(track))
+    if len(track) > 1:  # from each frame to the next; the last frame repeats its predecessor
+        gaps = np.maximum(np.diff(times), 1e-6)
+        velocity[:-1] = np.diff(track[:, :2], axis=0) / gaps[:, None]
+        turn[:-1] = np.diff(np.unwrap(track[:, 2])) / gaps
+        velocity[-1], turn[-1] = velocity[-2], turn[-2]
+    lines = []
+    for (east, north, yaw), (v_east, v_north), yaw_rate in zip(track, velocity, turn,
+                                                              strict=True):
+        lon = lon0 + np.degrees(east / (scale * _EARTH_RADIUS_M))
+        lat = np.degrees(2 * np.arctan(np.exp((mercator_y0 + north)
+                                              / (scale * _EARTH_RADIUS_M)))) - 90.0
+        forward = v_east * np.cos(yaw) + v_north * np.sin(yaw)
+        left = -v_east * np.sin(yaw) + v_north * np.cos(yaw)
+        values = [lat, lon, alt0, 0.0, 0.0, yaw, v_north, v_east, forward, left, 0.0,
+                  *([0.0] * 6), 0.0, 0.0, yaw_rate, 0.0, 0.0, yaw_rate]
+        lines.append(' '.join(f'{v:.12g}' for v in values) + ' '
+                     + ' '.join(str(v) for v in _OXTS_STATUS))
+    return lines
+
+
+def _write_oxts(folder: Path, stamps: list[str], stamps_ns: list[int],
+                poses: list[np.ndarray | None]) -> None:
+    (folder / 'data').mkdir(parents=True, exist_ok=True)
+    for k, line in enumerate(oxts_packets(stamps_ns, poses)):
+        (folder / 'data' / f'{k:010d}.txt').write_text(line + '\n')
+    (folder / 'timestamps.txt').write_text(''.join(s + '\n' for s in stamps))
+    (folder / 'dataformat.txt').write_text(
+        'synthetic: the rendered ego pose as OXTS packets (see patchdrivenet_ros.data.exporters)'
+        '\n')
+
+
+def _write_empty_velodyne(folder: Path, stamps: list[str]) -> None:
+    (folder / 'data').mkdir(parents=True, exist_ok=True)
+    for k in range(len(stamps)):
+        (folder / 'data' / f'{k:010d}.bin').write_bytes(b'')  # 0 points: no lidar rendered
+    for name in ('timestamps.txt', 'timestamps_start.txt', 'timestamps_end.txt'):
+        (folder / name).write_text(''.join(s + '\n' for s in stamps))
 
 
 def _write_raw_calib(date_dir: Path, camera_matrix: np.ndarray, size: tuple[int, int]) -> None:

@@ -14,6 +14,7 @@ from patchdrivenet_ros.data.exporters import (
     export_kitti_raw,
     export_kitti_tracking,
     kitti_timestamp,
+    oxts_packets,
 )
 from patchdrivenet_ros.data.frame import LabeledFrame
 from patchdrivenet_ros.data.kitti import load_kitti_tracking, read_rgb, read_tracking_labels
@@ -82,3 +83,45 @@ def test_raw_layout(tmp_path: Path, frames: list[LabeledFrame]) -> None:
 
 def test_kitti_timestamp_format() -> None:
     assert kitti_timestamp(1_317_042_145_964_389_445) == '2011-09-26 13:02:25.964389445'
+
+
+def test_raw_drive_has_the_streams_converters_count(tmp_path: Path,
+                                                    frames: list[LabeledFrame]) -> None:
+    drive = export_kitti_raw(frames, tmp_path, drive=2)
+    stamps = (drive / 'image_02' / 'timestamps.txt').read_text()
+    assert (drive / 'oxts' / 'timestamps.txt').read_text() == stamps
+    for name in ('timestamps.txt', 'timestamps_start.txt', 'timestamps_end.txt'):
+        assert (drive / 'velodyne_points' / name).read_text() == stamps
+    scans = sorted((drive / 'velodyne_points' / 'data').glob('*.bin'))
+    packets = sorted((drive / 'oxts' / 'data').glob('*.txt'))
+    assert len(scans) == len(packets) == len(frames)
+    assert all(scan.stat().st_size == 0 for scan in scans)  # no lidar: empty scans
+    for packet in packets:
+        values = packet.read_text().split()
+        assert len(values) == 30 and values[-5:] == ['4', '10', '5', '5', '6']
+
+
+def test_oxts_track_follows_the_ego_pose(frames: list[LabeledFrame]) -> None:
+    lines = oxts_packets([f.stamp_ns for f in frames], [f.camera_pose for f in frames])
+    packets = np.array([[float(v) for v in line.split()] for line in lines])
+    poses = [f.camera_pose for f in frames]
+    assert all(p is not None for p in poses)
+    step = np.linalg.norm(poses[1][[0, 2], 3] - poses[0][[0, 2], 3])  # type: ignore[index]
+    gap = (frames[1].stamp_ns - frames[0].stamp_ns) * 1e-9
+    assert packets[0, 8] == pytest.approx(step / gap, rel=1e-6)  # forward speed vf
+    assert np.hypot(packets[0, 6], packets[0, 7]) == pytest.approx(step / gap, rel=1e-6)
+    assert abs(packets[0, 9]) < 0.02 * packets[0, 8]  # little sideways: heading agrees
+
+
+def test_pykitti_reads_the_raw_drive(tmp_path: Path, frames: list[LabeledFrame]) -> None:
+    pykitti = pytest.importorskip('pykitti')
+    export_kitti_raw(frames, tmp_path, date='2011_09_26', drive=7)
+    data = pykitti.raw(str(tmp_path), '2011_09_26', '0007')
+    assert len(data) == len(frames)
+    assert data.get_cam2(0).size == (frames[0].width, frames[0].height)
+    assert data.get_velo(1).shape == (0, 4)
+    moved = [np.linalg.norm(o.T_w_imu[:2, 3]) for o in data.oxts]
+    assert moved[0] == 0.0 and moved[-1] > moved[1] > 0.0  # metres from the first position
+    poses = [f.camera_pose for f in frames]
+    travelled = np.linalg.norm(poses[-1][[0, 2], 3] - poses[0][[0, 2], 3])  # type: ignore[index]
+    assert moved[-1] == pytest.approx(travelled, rel=1e-3)
