@@ -122,3 +122,12 @@ def test_kitti_folders(tmp_path: Path, weights: Path, capsys: pytest.CaptureFixt
     if 'image' in layout:
         cv2.imwrite(str(root / 'image_2' / '000000.png'), np.zeros((64, 160, 3), np.uint8))
     assert expected in _error(capsys, ['kitti', str(root), '--weights', str(weights)])
+
+
+def test_labels_in_a_folder_of_any_name(bag: Path, weights: Path, tmp_path: Path) -> None:
+    moved = tmp_path / 'ground_truth'
+    shutil.move(bag.with_name(bag.name + '.labels'), moved)
+    rows = tmp_path / 'rows.json'
+    assert main(['bag', str(bag), '--labels', str(moved), '--weights', str(weights),
+                 '--json', str(rows)]) == 0
+    assert json.loads(rows.read_text())[0]['frames'] == 4

@@ -114,9 +114,14 @@ def _camera_info(store: Typestore, frame: LabeledFrame, profile: BagProfile) -> 
 
 
 def sidecar_path(bag: str | Path) -> Path:
-    """Return the label sidecar folder of a bag: ``<bag>.labels``."""
+    """Return the label sidecar folder of a bag (``<bag>.labels``), or ``bag`` if it is one.
+
+    A folder holding ``labels.json`` is a sidecar whatever its name.
+    """
     bag = Path(bag)
-    return bag if bag.name.endswith('.labels') else bag.with_name(bag.name + '.labels')
+    if bag.name.endswith('.labels') or (bag / 'labels.json').is_file():
+        return bag
+    return bag.with_name(bag.name + '.labels')
 
 
 def write_bag(frames: Iterable[LabeledFrame], path: str | Path, profile: str = 'kitti',
