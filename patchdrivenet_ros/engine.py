@@ -107,19 +107,17 @@ class PerceptionEngine:
         self._class_ids = np.array([names.index(n) for n in self.model_config.detection_classes],
                                    dtype=np.int64)
         self._apply_threads(config)
-        if config.backend == 'onnxruntime':
+        if config.backend == 'onnxruntime' and self.device.type == 'cpu':
             self._use_onnxruntime(config)
 
     def _use_onnxruntime(self, config: PerceptionConfig) -> None:
-        """Export the convolution stages to ONNX Runtime (used for CPU tensors)."""
+        """Export the convolution stages to ONNX Runtime (they run there for CPU tensors)."""
         try:
             from patchdrivenet_ros.model.onnx_stages import use_onnxruntime
-            use_onnxruntime(self.model.cpu(), config.threads or torch.get_num_threads())
+            use_onnxruntime(self.model, config.threads or torch.get_num_threads())
         except ImportError as error:
             raise ConfigError('backend', f'onnxruntime cannot be used: {error} (pip install '
                               'onnxruntime onnx)') from None
-        finally:
-            self.model.to(self.device)
 
     @classmethod
     def from_config(cls, config: PerceptionConfig) -> PerceptionEngine:

@@ -79,6 +79,8 @@ class OnnxStage:
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         options.log_severity_level = 3  # errors only
+        # Idle ONNX Runtime threads would spin and take the cores from the torch stages between.
+        options.add_session_config_entry('session.intra_op.allow_spinning', '0')
         self._session = onnxruntime.InferenceSession(exported, options,
                                                      providers=['CPUExecutionProvider'])
         self._module = module

@@ -4,8 +4,10 @@
 
 A fresh (spawned) process per configuration: the allocator of a long-lived one keeps memory
 freed by earlier rows, which would hide the later rows' growth. On CPU the growth is the peak
-resident set (``ru_maxrss``) minus the resident set after the model and the frame are ready; on
-CUDA it is ``torch.cuda.max_memory_allocated`` minus what was allocated then.
+resident set of the process (``VmHWM``, reset through ``/proc/self/clear_refs`` once the model
+and the frame are ready) minus the resident set then; ``ru_maxrss`` would not do, as it keeps
+the parent's resident set from before the child's exec. On CUDA it is
+``torch.cuda.max_memory_allocated`` minus what was allocated then.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from dataclasses import dataclass
 import multiprocessing
 import os
 from pathlib import Path
-import resource
 
 import torch
 
@@ -37,10 +38,19 @@ class MemoryJob:
     frames: int
 
 
-def _resident_bytes() -> int:
-    """Return the current resident set size of this process."""
-    with open('/proc/self/statm', encoding='ascii') as statm:
-        return int(statm.read().split()[1]) * os.sysconf('SC_PAGE_SIZE')
+def _status_bytes(field: str) -> int:
+    """Return a size field of /proc/self/status (VmRSS, VmHWM) in bytes."""
+    with open('/proc/self/status', encoding='ascii') as status:
+        for line in status:
+            if line.startswith(f'{field}:'):
+                return int(line.split()[1]) * 1024  # kB
+    raise OSError(f'no {field} in /proc/self/status')
+
+
+def _reset_peak_resident() -> None:
+    """Set this process's peak resident set (VmHWM) to its current one (Linux >= 4.0)."""
+    with open('/proc/self/clear_refs', 'w', encoding='ascii') as clear_refs:
+        clear_refs.write('5')
 
 
 def run_job(job: MemoryJob) -> float:
@@ -59,20 +69,21 @@ def run_job(job: MemoryJob) -> float:
         torch.cuda.reset_peak_memory_stats(engine.device)
         before = torch.cuda.memory_allocated(engine.device)
     else:
-        before = _resident_bytes()
+        _reset_peak_resident()
+        before = _status_bytes('VmRSS')
     for _ in range(job.frames):
         engine.infer([frame])
     if cuda:
         torch.cuda.synchronize(engine.device)
         peak = torch.cuda.max_memory_allocated(engine.device)
     else:
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
+        peak = _status_bytes('VmHWM')
     return max(0.0, (peak - before) / 2**20)
 
 
 def peak_growth_mb(job: MemoryJob) -> float:
     """Measure job in a spawned process; NaN where /proc is missing (not Linux)."""
-    if not os.path.exists('/proc/self/statm') and not job.config.device.startswith('cuda'):
+    if not os.path.exists('/proc/self/clear_refs') and not job.config.device.startswith('cuda'):
         return float('nan')
     with multiprocessing.get_context('spawn').Pool(1) as pool:
         return float(pool.apply(run_job, (job,)))
