@@ -140,8 +140,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog='patchdrivenet-benchmark', description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--device', default='auto', help='auto, cpu, cuda or cuda:N')
-    parser.add_argument('--repeats', type=int, default=10, help='timed frames per row')
-    parser.add_argument('--warmup', type=int, default=2, help='untimed frames per row')
+    parser.add_argument('--repeats', type=int, default=3, help='timed frames per row')
+    parser.add_argument('--warmup', type=int, default=1, help='untimed frames per row')
     parser.add_argument('--sizes', type=parse_size, nargs='+',
                         default=[(1242, 375), (1600, 900), (3840, 2160), (7680, 4320)],
                         help='frame sizes, WIDTHxHEIGHT')
