@@ -14,9 +14,10 @@ from typing import Any, Protocol
 import numpy as np
 from rosbags.highlevel import AnyReaderError
 
+from patchdrivenet_ros.bag_labels import LabelError, label_source
 from patchdrivenet_ros.classes import CLASS_NAMES, thin_class_ids
-from patchdrivenet_ros.data.bags import iter_bag_images, load_label_sidecar, sidecar_path
-from patchdrivenet_ros.data.frame import FrameLabels, LabeledFrame
+from patchdrivenet_ros.data.bags import iter_bag_images
+from patchdrivenet_ros.data.frame import LabeledFrame
 from patchdrivenet_ros.engine import PerceptionEngine
 from patchdrivenet_ros.metrics import DetectionEvaluator, KittiEvaluator, SegmentationEvaluator
 from patchdrivenet_ros.model.baselines import run_settings
@@ -174,56 +175,52 @@ def _stamp_range(stamps: Iterable[int]) -> str:
     return f'{ordered[0] * 1e-9:.3f} s to {ordered[-1] * 1e-9:.3f} s' if ordered else 'none'
 
 
-def read_bag_labels(bag: Path, labels: Path | None) -> dict[int, FrameLabels]:
-    """Read the label sidecar of a bag, or raise EvaluationError saying what is missing."""
-    side = sidecar_path(labels or bag)
-    if not (side / 'labels.json').is_file():
-        raise EvaluationError(
-            f'no labels for {bag}: {side / "labels.json"} does not exist. Pass --labels with a '
-            'label sidecar (patchdrivenet-synth writes one beside each bag).')
-    try:
-        return load_label_sidecar(side)
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        raise EvaluationError(f'cannot read the labels in {side}: {error}') from None
-
-
 def score_bag(engine: PerceptionEngine, bag: Path, topic: str | None = None,
-              labels: Path | None = None, score: SequenceScore | None = None) -> SequenceScore:
-    """Run the engine over a bag's images in order; score those the label sidecar covers.
+              labels: Path | None = None, score: SequenceScore | None = None,
+              timestamps: Path | None = None) -> SequenceScore:
+    """Run the engine over a bag's images in order; score those the labels cover.
 
-    Unlabelled frames still run (they feed temporal reuse) but are not scored. Raises
-    EvaluationError when the bag or its labels cannot be read or no frame matches a label;
-    logs a warning when fewer than half of the labelled stamps are in the bag.
+    labels: the bag's sidecar (default), a sidecar folder, or a KITTI tracking label file
+    (matched in order, or by timestamps); see bag_labels. Unlabelled frames still run (they
+    feed temporal reuse) but are not scored. Raises EvaluationError when the bag or its labels
+    cannot be read or no frame matches a label; logs how frames were matched, and a warning
+    when fewer than half of the labelled frames are in the bag.
     """
     if not Path(bag).exists():
         raise EvaluationError(f'no bag at {bag}')
-    truth = read_bag_labels(bag, labels)
+    try:
+        source = label_source(bag, labels, timestamps)
+    except LabelError as error:
+        raise EvaluationError(str(error)) from None
+    LOG.info('labels matched %s', source.matching)
     score = score or SequenceScore()
     engine.reset()
     seen: list[int] = []
+    matched = 0
     try:
-        for image in iter_bag_images(bag, topic):
+        for index, image in enumerate(iter_bag_images(bag, topic)):
             seen.append(image.stamp_ns)
             start = time.perf_counter()
             result = engine.infer([image.image], stamps=[image.stamp_ns * 1e-9])[0]
             latency = (time.perf_counter() - start) * 1e3
-            if image.stamp_ns in truth:
-                score.add(truth[image.stamp_ns], result, latency)
+            truth = source.truth(index, image.stamp_ns, image.image)
+            if truth is not None:
+                score.add(truth, result, latency)
+                matched += 1
     except KeyError as error:  # no such topic (the message names the topics there are)
         raise EvaluationError(str(error.args[0])) from None
     except (AnyReaderError, OSError) as error:
         raise EvaluationError(f'cannot read the bag {bag}: {error}') from None
     except ValueError as error:  # an image it cannot decode (encoding, damaged data)
         raise EvaluationError(f'{bag}: {error}') from None
-    matched = len(truth.keys() & set(seen))
     if not seen:
         raise EvaluationError(f'{bag}: no image messages' + (f' on {topic}' if topic else ''))
     if matched == 0:
         raise EvaluationError(
-            f'{bag}: none of its {len(seen)} frames has a label. Frame stamps run from '
-            f'{_stamp_range(seen)}, label stamps from {_stamp_range(truth)}: stamps must be '
-            'equal to the nanosecond (header.stamp of each image).')
-    if matched < len(truth) / 2:
-        LOG.warning('%s: only %d of %d labelled stamps are frames of the bag; the rest are not '
-                    'scored', bag, matched, len(truth))
+            f'{bag}: none of its {len(seen)} frames has a label (matched {source.matching}). '
+            f'Frame stamps run from {_stamp_range(seen)}, label stamps from '
+            f'{_stamp_range(source.stamps())}.')
+    if matched < source.count / 2:
+        LOG.warning('%s: only %d of %d labelled frames are frames of the bag; the rest are not '
+                    'scored', bag, matched, source.count)
     return score

@@ -85,7 +85,7 @@ def test_labels_matching_few_frames_warn(bag: Path, weights: Path, tmp_path: Pat
     rows = tmp_path / 'rows.json'
     assert main(['bag', str(bag), '--weights', str(weights), '--json', str(rows)]) == 0
     (record,) = [r for r in caplog.records if r.levelname == 'WARNING']
-    assert 'only 1 of 4 labelled stamps' in record.getMessage()
+    assert 'only 1 of 4 labelled frames' in record.getMessage()
     assert json.loads(rows.read_text())[0]['frames'] == 1
 
 

@@ -197,7 +197,8 @@ def single_engine(args: argparse.Namespace) -> PerceptionEngine:
 
 def run_bag(args: argparse.Namespace) -> list[dict[str, Any]]:
     """Score the weights on a bag with a label sidecar."""
-    summary = score_bag(single_engine(args), args.bag, args.topic, args.labels).summary()
+    summary = score_bag(single_engine(args), args.bag, args.topic, args.labels,
+                        timestamps=args.timestamps).summary()
     return [{'method': f'PatchDriveNet K={args.budget}', 'split': args.bag.name, **summary}]
 
 
@@ -279,7 +280,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     bag = sub.add_parser('bag', help='a recorded bag with a label sidecar (<bag>.labels)')
     bag.add_argument('bag', type=Path, help='ROS 1 .bag, or rosbag2 folder / .mcap / .db3')
     bag.add_argument('--topic', help='image topic (default: every image topic)')
-    bag.add_argument('--labels', type=Path, help='label sidecar (default: <bag>.labels)')
+    bag.add_argument('--labels', type=Path,
+                     help='label sidecar folder (default: <bag>.labels) or a KITTI tracking '
+                     'label file label_02/NNNN.txt (boxes only, matched in order)')
+    bag.add_argument('--timestamps', type=Path,
+                     help="with a KITTI tracking file: the drive's timestamps.txt, to match "
+                     'frames by stamp instead of by order')
     add_single_method(bag)
     kitti = sub.add_parser('kitti', help='a KITTI object folder: image_2/ and label_2/, scored '
                            'with the official devkit rules (2D AP|R40)')
@@ -296,8 +302,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the chosen evaluation and print a Markdown table."""
     args = parse_args(argv)
-    logging.basicConfig(format='patchdrivenet-evaluate: warning: %(message)s',
-                        level=logging.WARNING)
+    logging.basicConfig(format='patchdrivenet-evaluate: %(levelname)s: %(message)s',
+                        level=logging.INFO)
     run = {'synthetic': run_synthetic, 'bag': run_bag, 'kitti': run_kitti}[args.command]
     try:
         rows = run(args)

@@ -1,0 +1,122 @@
+# Copyright 2026 The patchdrivenet_ros Authors
+# SPDX-License-Identifier: Apache-2.0
+"""Where the labels of a recorded bag come from, and how they are matched to its frames.
+
+- The package's label sidecar (``<bag>.labels``, or ``--labels`` a folder with labels.json):
+  masks and boxes, matched by header stamp to the nanosecond.
+- A KITTI tracking label file (``label_02/NNNN.txt``): boxes only (no masks: segmentation is not
+  scored), matched to the bag's frames in order (frame k of the file is the k-th image of the
+  topic), or with the drive's ``timestamps.txt`` to the nearest stamp within 5 ms.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from patchdrivenet_ros.data.bags import load_label_sidecar, sidecar_path
+from patchdrivenet_ros.data.frame import FrameLabels, LabeledFrame
+from patchdrivenet_ros.data.kitti import KittiObject, objects_to_frame, read_tracking_labels
+
+STAMP_TOLERANCE_NS = 5_000_000
+"""A bag stamp matches a timestamps.txt line within this distance (KITTI runs at 10 Hz)."""
+
+
+class LabelError(Exception):
+    """Labels that cannot be read; the message says which and why."""
+
+
+class LabelSource(Protocol):
+    """Labels of a bag's frames, looked up frame by frame as the bag is read."""
+
+    matching: str  # how frames are matched, said to the user
+    count: int  # labelled frames
+
+    def truth(self, index: int, stamp_ns: int, image: np.ndarray
+              ) -> FrameLabels | LabeledFrame | None:
+        """Return the labels of the index-th image (stamp, pixels), or None."""
+
+    def stamps(self) -> list[int]:
+        """Return the labelled stamps, where known (for error messages)."""
+
+
+class SidecarLabels:
+    """The package's label sidecar, matched by stamp."""
+
+    matching = 'by header stamp'
+
+    def __init__(self, path: Path) -> None:
+        try:
+            self._frames = load_label_sidecar(path)
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            raise LabelError(f'cannot read the labels in {path}: {error}') from None
+        self.count = len(self._frames)
+
+    def truth(self, index: int, stamp_ns: int, image: np.ndarray) -> FrameLabels | None:
+        """Return the sidecar's labels of this stamp."""
+        return self._frames.get(stamp_ns)
+
+    def stamps(self) -> list[int]:
+        """Return the labelled stamps."""
+        return list(self._frames)
+
+
+def parse_kitti_timestamp(line: str) -> int:
+    """Parse ``2011-09-26 13:02:25.964389445`` (UTC) into nanoseconds."""
+    whole, _, fraction = line.strip().partition('.')
+    moment = datetime.strptime(whole, '%Y-%m-%d %H:%M:%S').replace(tzinfo=timezone.utc)
+    return int(moment.timestamp()) * 1_000_000_000 + int((fraction + '0' * 9)[:9])
+
+
+class KittiTrackingLabels:
+    """A KITTI tracking label file, matched in order or by the drive's timestamps.txt."""
+
+    def __init__(self, path: Path, timestamps: Path | None = None) -> None:
+        try:
+            self._frames: dict[int, list[KittiObject]] = read_tracking_labels(path)
+            self._times = ([parse_kitti_timestamp(line) for line in
+                            timestamps.read_text(encoding='utf-8').splitlines() if line.strip()]
+                           if timestamps is not None else None)
+        except (OSError, ValueError) as error:
+            raise LabelError(f'cannot read the labels {path}: {error}') from None
+        self.count = len(self._frames)
+        self.matching = (f'by stamp, nearest line of {timestamps} within '
+                         f'{STAMP_TOLERANCE_NS / 1e6:g} ms' if timestamps is not None
+                         else f'in order: frame k of {path.name} is the k-th image')
+
+    def _frame_of(self, index: int, stamp_ns: int) -> int | None:
+        if self._times is None:
+            return index
+        gaps = np.abs(np.asarray(self._times, np.int64) - stamp_ns)
+        nearest = int(np.argmin(gaps)) if len(gaps) else -1
+        return nearest if nearest >= 0 and gaps[nearest] <= STAMP_TOLERANCE_NS else None
+
+    def truth(self, index: int, stamp_ns: int, image: np.ndarray) -> LabeledFrame | None:
+        """Return the boxes of the matched frame (a frame without objects has none)."""
+        frame = self._frame_of(index, stamp_ns)
+        if frame is None or (self._times is None and frame > max(self._frames, default=-1)):
+            return None
+        return objects_to_frame(image, self._frames.get(frame, []), frame, stamp_ns)
+
+    def stamps(self) -> list[int]:
+        """Return the stamps of timestamps.txt (empty when matched in order)."""
+        return list(self._times or [])
+
+
+def label_source(bag: Path, labels: Path | None, timestamps: Path | None = None
+                 ) -> LabelSource:
+    """Pick the label source: a KITTI tracking file (.txt) or the sidecar."""
+    if labels is not None and labels.suffix == '.txt':
+        if not labels.is_file():
+            raise LabelError(f'no label file {labels}')
+        return KittiTrackingLabels(labels, timestamps)
+    side = sidecar_path(labels or bag)
+    if not (side / 'labels.json').is_file():
+        raise LabelError(
+            f'no labels for {bag}: {side / "labels.json"} does not exist. Pass --labels with a '
+            'label sidecar (patchdrivenet-synth writes one beside each bag) or a KITTI tracking '
+            'label file (label_02/NNNN.txt).')
+    return SidecarLabels(side)
