@@ -136,17 +136,27 @@ def frame_from_sample_data(nusc: Any, sample_data_token: str, index: int) -> Lab
     )
 
 
-def load_nuscenes(dataroot: str | Path, version: str = 'v1.0-mini', camera: str = 'CAM_FRONT',
-                  keyframes_only: bool = True, nusc: Any = None) -> Iterator[LabeledFrame]:
-    """Yield the frames of one camera over every scene, in time order per scene."""
+def load_nuscenes_scenes(dataroot: str | Path, version: str = 'v1.0-mini',
+                         camera: str = 'CAM_FRONT', keyframes_only: bool = True,
+                         nusc: Any = None) -> Iterator[list[LabeledFrame]]:
+    """Yield the frames of one camera, one list per scene, in time order."""
     nusc = nusc if nusc is not None else open_nuscenes(dataroot, version)
     index = 0
     for scene in nusc.scene:
         sample = nusc.get('sample', scene['first_sample_token'])
         token = sample['data'][camera]
+        frames = []
         while token:
             sd = nusc.get('sample_data', token)
             if sd['is_key_frame'] or not keyframes_only:
-                yield frame_from_sample_data(nusc, token, index)
+                frames.append(frame_from_sample_data(nusc, token, index))
                 index += 1
             token = sd['next']
+        yield frames
+
+
+def load_nuscenes(dataroot: str | Path, version: str = 'v1.0-mini', camera: str = 'CAM_FRONT',
+                  keyframes_only: bool = True, nusc: Any = None) -> Iterator[LabeledFrame]:
+    """Yield the frames of one camera over every scene, in time order per scene."""
+    for scene in load_nuscenes_scenes(dataroot, version, camera, keyframes_only, nusc):
+        yield from scene

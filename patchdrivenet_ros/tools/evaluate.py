@@ -30,6 +30,7 @@ from patchdrivenet_ros.evaluation import (
     SequenceScore,
     score_bag,
     score_drives,
+    score_sequences,
 )
 from patchdrivenet_ros.frontier import FRONTIER_METRICS, add_margins
 from patchdrivenet_ros.frontier_plot import plot_frontier
@@ -202,6 +203,25 @@ def run_bag(args: argparse.Namespace) -> list[dict[str, Any]]:
     return [{'method': f'PatchDriveNet K={args.budget}', 'split': args.bag.name, **summary}]
 
 
+def run_nuscenes(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """Score the weights on a nuScenes camera's keyframes, scene by scene (reuse across them)."""
+    from patchdrivenet_ros.data.nuscenes import load_nuscenes_scenes
+
+    if not (args.dataroot / args.version).is_dir():
+        raise EvaluationError(f'{args.dataroot}: no {args.version}/ table folder (a nuScenes '
+                              'dataroot holds v1.0-mini/, samples/, sweeps/ and maps/)')
+    try:
+        scenes = list(load_nuscenes_scenes(args.dataroot, args.version, args.camera))
+    except (KeyError, ValueError, OSError, AssertionError) as error:
+        raise EvaluationError(f'cannot read nuScenes {args.version} in {args.dataroot} '
+                              f'(camera {args.camera}): {error}') from None
+    if not any(scenes):
+        raise EvaluationError(f'{args.dataroot}: no keyframes of {args.camera}')
+    summary = score_sequences(single_engine(args), scenes).summary()
+    return [{'method': f'PatchDriveNet K={args.budget}',
+             'split': f'nuscenes {args.version} {args.camera}', **summary}]
+
+
 def run_kitti(args: argparse.Namespace) -> list[dict[str, Any]]:
     """Score a KITTI object folder: results files (--results) or the weights on image_2."""
     if args.results is not None:
@@ -296,6 +316,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     kitti.add_argument('--save-results', type=Path,
                        help="write the weights' detections here as KITTI results files")
     add_single_method(kitti)
+    nuscenes = sub.add_parser('nuscenes', help="a nuScenes dataroot: one camera's keyframes, "
+                              'scene by scene (2D boxes projected from the 3D boxes)')
+    nuscenes.add_argument('dataroot', type=Path)
+    nuscenes.add_argument('--version', default='v1.0-mini')
+    nuscenes.add_argument('--camera', default='CAM_FRONT')
+    add_single_method(nuscenes)
     return parser.parse_args(argv)
 
 
@@ -304,7 +330,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(format='patchdrivenet-evaluate: %(levelname)s: %(message)s',
                         level=logging.INFO)
-    run = {'synthetic': run_synthetic, 'bag': run_bag, 'kitti': run_kitti}[args.command]
+    run = {'synthetic': run_synthetic, 'bag': run_bag, 'kitti': run_kitti,
+           'nuscenes': run_nuscenes}[args.command]
     try:
         rows = run(args)
     except (WeightsError, ConfigError, EvaluationError) as error:

@@ -114,3 +114,24 @@ def test_boxes_are_projected_3d_boxes(tmp_path: Path) -> None:
     assert f.ignore_boxes.shape == (1, 4)  # the barrier
     assert (f.mask == 255).all()
     assert f.camera_matrix is not None and f.camera_matrix[0, 0] == F
+
+
+def test_evaluate_nuscenes_scores_the_keyframes(tmp_path: Path) -> None:
+    from patchdrivenet_ros.config import ModelConfig
+    from patchdrivenet_ros.model.factory import build_model
+    from patchdrivenet_ros.model.weights import save_weights
+    from patchdrivenet_ros.tools.evaluate import main
+
+    root = tmp_path / 'nuscenes'
+    _write_tables(root)
+    weights = tmp_path / 'tiny.safetensors'
+    save_weights(build_model(ModelConfig(width=8, refine_width=8, patch_canonical=32,
+                                         token_dim=16, attention_heads=2)), weights)
+    rows = tmp_path / 'rows.json'
+    assert main(['nuscenes', str(root), '--weights', str(weights), '--budget', '2',
+                 '--json', str(rows)]) == 0
+    (row,) = json.loads(rows.read_text())
+    assert row['frames'] == 1 and row['split'] == 'nuscenes v1.0-mini CAM_FRONT'
+    assert main(['nuscenes', str(tmp_path / 'absent'), '--weights', str(weights)]) == 2
+    assert main(['nuscenes', str(root), '--camera', 'CAM_NOWHERE', '--weights',
+                 str(weights)]) == 2
