@@ -77,8 +77,9 @@ class KittiTrackingLabels:
     def __init__(self, path: Path, timestamps: Path | None = None) -> None:
         try:
             self._frames: dict[int, list[KittiObject]] = read_tracking_labels(path)
-            self._times = ([parse_kitti_timestamp(line) for line in
-                            timestamps.read_text(encoding='utf-8').splitlines() if line.strip()]
+            self._times = (np.array([parse_kitti_timestamp(line) for line in
+                                     timestamps.read_text(encoding='utf-8').splitlines()
+                                     if line.strip()], np.int64)
                            if timestamps is not None else None)
         except (OSError, ValueError) as error:
             raise LabelError(f'cannot read the labels {path}: {error}') from None
@@ -90,7 +91,7 @@ class KittiTrackingLabels:
     def _frame_of(self, index: int, stamp_ns: int) -> int | None:
         if self._times is None:
             return index
-        gaps = np.abs(np.asarray(self._times, np.int64) - stamp_ns)
+        gaps = np.abs(self._times - stamp_ns)
         nearest = int(np.argmin(gaps)) if len(gaps) else -1
         return nearest if nearest >= 0 and gaps[nearest] <= STAMP_TOLERANCE_NS else None
 
@@ -103,7 +104,7 @@ class KittiTrackingLabels:
 
     def stamps(self) -> list[int]:
         """Return the stamps of timestamps.txt (empty when matched in order)."""
-        return list(self._times or [])
+        return [] if self._times is None else self._times.tolist()
 
 
 def label_source(bag: Path, labels: Path | None, timestamps: Path | None = None

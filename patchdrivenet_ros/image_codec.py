@@ -4,8 +4,10 @@
 
 Pillow decodes them: on truncated or malformed data it raises, where ``cv2.imdecode`` prints
 libjpeg, libpng or OpenCV warnings to stderr once per frame (a node fed a damaged stream floods
-its log with lines it cannot throttle) and returns what it could decode. Both use libjpeg-turbo
-and zlib; their speed is the same within the noise from 1242x375 to 3840x2160.
+its log with lines it cannot throttle) and returns what it could decode. The pixels are the
+same; Pillow is slower (median of 15 decodes on this project's 2-core CPU, JPEG / PNG: 4.5 /
+8.8 ms against OpenCV's 2.6 / 5.9 ms at 1242x375, 78 / 152 ms against 38 / 122 ms at
+3840x2160), a cost paid only with ``image_transport: compressed``.
 """
 
 from __future__ import annotations

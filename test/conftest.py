@@ -15,9 +15,11 @@ from collections.abc import Iterator
 import functools
 import importlib
 import os
+from pathlib import Path
 import random
 import socket
 import sys
+from typing import Any
 
 import pytest
 
@@ -98,3 +100,26 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         raise pytest.UsageError(f'ROS tests are required here but {reason}')
     for item in ros_items:
         item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.fixture(scope='session')
+def tiny_config() -> Any:
+    """Return the smallest ModelConfig: fast to build and run on one CPU thread."""
+    from patchdrivenet_ros.config import ModelConfig
+
+    return ModelConfig(width=8, refine_width=8, patch_canonical=32, token_dim=16,
+                       attention_heads=2)
+
+
+@pytest.fixture(scope='session')
+def tiny_weights(tmp_path_factory: pytest.TempPathFactory, tiny_config: Any) -> Path:
+    """Save a randomly initialised tiny model (seed 0) as a weights file."""
+    import torch
+
+    from patchdrivenet_ros.model.factory import build_model
+    from patchdrivenet_ros.model.weights import save_weights
+
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp('weights') / 'tiny.safetensors'
+    save_weights(build_model(tiny_config), path)
+    return path

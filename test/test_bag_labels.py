@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from patchdrivenet_ros.bag_labels import parse_kitti_timestamp
-from patchdrivenet_ros.config import ModelConfig
 from patchdrivenet_ros.data.bags import write_bag
 from patchdrivenet_ros.data.exporters import (
     export_kitti_raw,
@@ -19,25 +18,19 @@ from patchdrivenet_ros.data.exporters import (
     kitti_timestamp,
 )
 from patchdrivenet_ros.data.synthetic import generate_drive, profile_config
-from patchdrivenet_ros.model.factory import build_model
-from patchdrivenet_ros.model.weights import save_weights
 from patchdrivenet_ros.tools.evaluate import main
-
-TINY = ModelConfig(width=8, refine_width=8, patch_canonical=32, token_dim=16, attention_heads=2)
 
 
 @pytest.fixture(scope='module')
-def drive(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def drive(tmp_path_factory: pytest.TempPathFactory, tiny_weights: Path) -> dict[str, Path]:
     root = tmp_path_factory.mktemp('drive')
     frames = list(generate_drive(profile_config('kitti', num_frames=4, seed=5, width=320,
                                                 height=128)))
-    weights = root / 'tiny.safetensors'
-    save_weights(build_model(TINY), weights)
     export_kitti_tracking(frames, root / 'tracking', sequence=0)
     raw = export_kitti_raw(frames, root / 'raw')
     return {'bag': write_bag(frames, root / 'drive', profile='kitti', labels=False),
             'labels': root / 'tracking' / 'label_02' / '0000.txt',
-            'timestamps': raw / 'image_02' / 'timestamps.txt', 'weights': weights}
+            'timestamps': raw / 'image_02' / 'timestamps.txt', 'weights': tiny_weights}
 
 
 def _row(drive: dict[str, Path], tmp_path: Path, *extra: str) -> dict[str, float]:

@@ -14,19 +14,18 @@ from patchdrivenet_ros.config import ModelConfig, PerceptionConfig
 from patchdrivenet_ros.tools.benchmark import main
 from patchdrivenet_ros.tools.benchmark_memory import MemoryJob, peak_growth_mb
 
-TINY = ModelConfig(width=8, refine_width=8, patch_canonical=32, token_dim=16, attention_heads=2)
 
-
-def test_memory_growth_follows_the_frame_size() -> None:
+def test_memory_growth_follows_the_frame_size(tiny_config: ModelConfig) -> None:
     config = PerceptionConfig(device='cpu', threads=1, method='sf_full', patch_budget=0)
-    small = peak_growth_mb(MemoryJob(TINY, None, False, config, 160, 96, 1))
-    large = peak_growth_mb(MemoryJob(TINY, None, False, config, 1280, 768, 1))
+    small = peak_growth_mb(MemoryJob(tiny_config, None, False, config, 160, 96, 1))
+    large = peak_growth_mb(MemoryJob(tiny_config, None, False, config, 1280, 768, 1))
     assert 0.0 <= small < large  # 64x the pixels: full-resolution activations grow with them
     assert large > 20.0
 
 
-def test_rows_carry_memory_and_ratios(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr('patchdrivenet_ros.tools.benchmark.ModelConfig', lambda: TINY)
+def test_rows_carry_memory_and_ratios(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                      tiny_config: ModelConfig) -> None:
+    monkeypatch.setattr('patchdrivenet_ros.tools.benchmark.ModelConfig', lambda: tiny_config)
     out, plot = tmp_path / 'bench.json', tmp_path / 'bench.png'
     assert main(['--device', 'cpu', '--threads', '1', '--sizes', '320x96', '640x192',
                  '--budgets', '2', '--repeats', '1', '--warmup', '0', '--memory-frames', '1',
@@ -44,9 +43,10 @@ def test_rows_carry_memory_and_ratios(tmp_path: Path, monkeypatch: pytest.Monkey
     assert plot.read_bytes()[:4] == b'\x89PNG'
 
 
-def test_backends_side_by_side(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_backends_side_by_side(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                               tiny_config: ModelConfig) -> None:
     pytest.importorskip('onnxruntime')
-    monkeypatch.setattr('patchdrivenet_ros.tools.benchmark.ModelConfig', lambda: TINY)
+    monkeypatch.setattr('patchdrivenet_ros.tools.benchmark.ModelConfig', lambda: tiny_config)
     out = tmp_path / 'bench.json'
     assert main(['--device', 'cpu', '--threads', '1', '--sizes', '320x96', '--budgets', '2',
                  '--repeats', '1', '--warmup', '0', '--memory-frames', '0',

@@ -11,12 +11,8 @@ import cv2
 import numpy as np
 import pytest
 
-from patchdrivenet_ros.config import ModelConfig
-from patchdrivenet_ros.model.factory import build_model
-from patchdrivenet_ros.model.weights import save_weights
 from patchdrivenet_ros.tools.evaluate import main
 
-TINY = ModelConfig(width=8, refine_width=8, patch_canonical=32, token_dim=16, attention_heads=2)
 COPIES = 80
 """Images per folder: enough found objects for the devkit's 41 recall thresholds."""
 
@@ -73,7 +69,7 @@ def test_a_van_counted_as_a_car_would_change_the_score(tmp_path: Path) -> None:
     assert _score(other, tmp_path)['kitti_car_easy'] == pytest.approx(20 / 40)
 
 
-def test_saved_results_score_like_the_weights(tmp_path: Path) -> None:
+def test_saved_results_score_like_the_weights(tmp_path: Path, tiny_weights: Path) -> None:
     root = tmp_path / 'kitti'
     (root / 'image_2').mkdir(parents=True)
     (root / 'label_2').mkdir()
@@ -82,8 +78,7 @@ def test_saved_results_score_like_the_weights(tmp_path: Path) -> None:
         cv2.imwrite(str(root / 'image_2' / f'{i:06d}.png'),
                     rng.integers(0, 255, (128, 320, 3), dtype=np.uint8))
         (root / 'label_2' / f'{i:06d}.txt').write_text(_line('Car', (10, 20, 90, 80)) + '\n')
-    weights = tmp_path / 'tiny.safetensors'
-    save_weights(build_model(TINY), weights)
+    weights = tiny_weights
     engine_rows, file_rows = tmp_path / 'engine.json', tmp_path / 'files.json'
     saved = tmp_path / 'saved'
     assert main(['kitti', str(root), '--weights', str(weights), '--save-results', str(saved),

@@ -116,17 +116,12 @@ def test_boxes_are_projected_3d_boxes(tmp_path: Path) -> None:
     assert f.camera_matrix is not None and f.camera_matrix[0, 0] == F
 
 
-def test_evaluate_nuscenes_scores_the_keyframes(tmp_path: Path) -> None:
-    from patchdrivenet_ros.config import ModelConfig
-    from patchdrivenet_ros.model.factory import build_model
-    from patchdrivenet_ros.model.weights import save_weights
+def test_evaluate_nuscenes_scores_the_keyframes(tmp_path: Path, tiny_weights: Path) -> None:
     from patchdrivenet_ros.tools.evaluate import main
 
     root = tmp_path / 'nuscenes'
     _write_tables(root)
-    weights = tmp_path / 'tiny.safetensors'
-    save_weights(build_model(ModelConfig(width=8, refine_width=8, patch_canonical=32,
-                                         token_dim=16, attention_heads=2)), weights)
+    weights = tiny_weights
     rows = tmp_path / 'rows.json'
     assert main(['nuscenes', str(root), '--weights', str(weights), '--budget', '2',
                  '--json', str(rows)]) == 0

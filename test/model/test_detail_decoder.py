@@ -12,6 +12,7 @@ import torch.nn.functional as F  # noqa: N812
 
 from patchdrivenet_ros.config import ConfigError, ModelConfig
 from patchdrivenet_ros.model import PatchDriveNet, build_model
+from patchdrivenet_ros.model.outputs import PatchDriveNetOutput
 
 SIZES = (64, 128, 256)
 
@@ -26,12 +27,18 @@ def _pair(config: ModelConfig) -> tuple[PatchDriveNet, PatchDriveNet]:
     return coarse, fine
 
 
-def test_logits_at_stride_4(small_config: ModelConfig) -> None:
-    coarse, fine = _pair(small_config)
-    images = torch.rand(1, 3, 375, 1242)
+def _outputs(config: ModelConfig, shape: tuple[int, int], budget: int, scale: float
+             ) -> tuple[PatchDriveNetOutput, PatchDriveNetOutput]:
+    """Run both decoders of _pair on one random frame (no gradients)."""
+    coarse, fine = _pair(config)
+    images = torch.rand(1, 3, *shape)
+    settings = {'patch_budget': budget, 'patch_sizes': SIZES, 'global_scale': scale}
     with torch.inference_mode():
-        low = coarse(images, patch_budget=3, patch_sizes=SIZES, global_scale=0.25)
-        high = fine(images, patch_budget=3, patch_sizes=SIZES, global_scale=0.25)
+        return coarse(images, **settings), fine(images, **settings)
+
+
+def test_logits_at_stride_4(small_config: ModelConfig) -> None:
+    low, high = _outputs(small_config, (375, 1242), budget=3, scale=0.25)
     rows, cols = low.global_logits.shape[-2:]
     assert high.global_logits.shape[-2:] == (2 * rows, 2 * cols)
     assert high.logits.shape == low.logits.shape
@@ -40,11 +47,7 @@ def test_logits_at_stride_4(small_config: ModelConfig) -> None:
 
 
 def test_untrained_decoder_returns_upsampled_logits(small_config: ModelConfig) -> None:
-    coarse, fine = _pair(small_config)
-    images = torch.rand(1, 3, 200, 320)
-    with torch.inference_mode():
-        low = coarse(images, patch_budget=0, patch_sizes=SIZES, global_scale=0.5)
-        high = fine(images, patch_budget=0, patch_sizes=SIZES, global_scale=0.5)
+    low, high = _outputs(small_config, (200, 320), budget=0, scale=0.5)
     upsampled = F.interpolate(low.global_logits, size=high.global_logits.shape[-2:],
                               mode='bilinear', align_corners=False)
     torch.testing.assert_close(high.global_logits, upsampled)

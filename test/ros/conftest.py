@@ -19,28 +19,6 @@ import pytest
 STOP_TIMEOUT_S = 60.0  # a clean Ctrl-C exit on a busy machine; then the process is killed
 
 
-def tiny_model_config() -> Any:
-    """Return the smallest ModelConfig: fast to build and run on one CPU thread."""
-    from patchdrivenet_ros.config import ModelConfig
-
-    return ModelConfig(width=8, refine_width=8, patch_canonical=32, token_dim=16,
-                       attention_heads=2)
-
-
-@pytest.fixture(scope='session')
-def tiny_weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Save a randomly initialised tiny model; the node loads it with ``-p weights:=...``."""
-    import torch
-
-    from patchdrivenet_ros.model.factory import build_model
-    from patchdrivenet_ros.model.weights import save_weights
-
-    torch.manual_seed(0)
-    path = tmp_path_factory.mktemp('weights') / 'tiny.safetensors'
-    save_weights(build_model(tiny_model_config()), path)
-    return path
-
-
 class NodeProcess:
     """The perception node in its own process; its output is kept for failure reports."""
 
