@@ -165,6 +165,10 @@ class ModelConfig(Validated):
         8, 'Stride of the global segmentation logits: 8 (neck only) or 4 (a detail decoder '
         "refines them with the encoder's stride-4 features).", minimum=4, maximum=8,
     )
+    global_attention: bool = setting(
+        True, 'Global cells attend to the patch tokens before the global heads; false keeps '
+        'the global stream independent of the patches (patches only refine their own regions).'
+    )
 
     def check(self) -> None:
         """Require detection classes among classes and heads dividing token_dim."""

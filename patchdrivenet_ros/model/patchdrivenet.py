@@ -77,8 +77,9 @@ class PatchDriveNet(nn.Module):
                                if config.decoder_stride == 4 else None)
         self.detect_head = DetectionHead(features, len(config.detection_classes))
         self.refine = RefineNet(config, features)
-        self.global_attention = GlobalPatchAttention(features, config.token_dim,
-                                                     config.attention_heads)
+        self.global_attention = (
+            GlobalPatchAttention(features, config.token_dim, config.attention_heads)
+            if config.global_attention else None)
         self.flop_counter = FlopCounter()
         self.flop_counter.attach(self)
         self.folded = False  # batch norm folded into convolutions (inference copies only)
@@ -194,14 +195,17 @@ class PatchDriveNet(nn.Module):
                       frames: np.ndarray) -> tuple[torch.Tensor, DetectionMaps]:
         """Refine global features by attention to patch tokens (K, T) of frames (K,), then heads.
 
+        Without global attention (ModelConfig.global_attention false) the tokens are unused.
+
         Returns global segmentation logits (B, C, h, w), or (B, C, 2h, 2w) with the detail
         decoder, and the global detection maps (always on the stride-8 cells).
         """
         features = encoded.features
         batch = features.shape[0]
         with self.flop_counter.within(GLOBAL):
-            features = self.global_attention(
-                features, tokens, torch.from_numpy(frames).to(features.device))
+            if self.global_attention is not None:
+                features = self.global_attention(
+                    features, tokens, torch.from_numpy(frames).to(features.device))
             logits = self.segment_head(features)  # (B, C, h, w)
             if self.detail_decoder is not None and encoded.detail is not None:
                 logits = self.detail_decoder(logits, encoded.detail)
