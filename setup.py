@@ -42,6 +42,7 @@ setup(
             'patchdrivenet-synth = patchdrivenet_ros.tools.synth:main',
             'patchdrivenet-demo = patchdrivenet_ros.tools.demo:main',
             'patchdrivenet-soak = patchdrivenet_ros.tools.soak:main',
+            'patchdrivenet-replay = patchdrivenet_ros.tools.replay:main',
         ],
     },
 )

@@ -26,6 +26,7 @@ CONSOLE_SCRIPTS = {
     'patchdrivenet-synth': 'patchdrivenet_ros.tools.synth:main',
     'patchdrivenet-demo': 'patchdrivenet_ros.tools.demo:main',
     'patchdrivenet-soak': 'patchdrivenet_ros.tools.soak:main',
+    'patchdrivenet-replay': 'patchdrivenet_ros.tools.replay:main',
 }
 RUN_DEPENDS = {
     'rclpy', 'sensor_msgs', 'std_msgs', 'vision_msgs', 'builtin_interfaces', 'cv_bridge',

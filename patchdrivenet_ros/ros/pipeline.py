@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 import cv2
 from diagnostic_msgs.msg import DiagnosticArray
 import numpy as np
+from rclpy.clock import Clock, ClockType
 from rclpy.node import Node
 from rclpy.publisher import Publisher
 from rclpy.timer import Timer
@@ -68,6 +69,15 @@ if TYPE_CHECKING:  # torch is imported when the engine is built, after main() se
 
 _THROTTLE_S = 5.0
 _QOS_RECHECK_S = 0.5
+
+
+def _steady_clock() -> Clock:
+    """Return the clock of the pipeline's own timers: steady time, even with use_sim_time.
+
+    A bag that is not playing (no /clock yet, or paused) then cannot stall the input re-check
+    or the diagnostics.
+    """
+    return Clock(clock_type=ClockType.STEADY_TIME)
 
 
 @dataclass(frozen=True)
@@ -143,7 +153,8 @@ class PerceptionPipeline:
             self._diagnostics = node.create_publisher(
                 DiagnosticArray, '/diagnostics', output_qos(depth=10))
             self._timers.append(
-                node.create_timer(config.diagnostics_period_s, self._publish_diagnostics))
+                node.create_timer(config.diagnostics_period_s, self._publish_diagnostics,
+                                  clock=_steady_clock()))
         except BaseException:
             self.close()
             raise
@@ -187,7 +198,8 @@ class PerceptionPipeline:
             )
             for camera in self._cameras
         ]
-        self._qos_timer = self._node.create_timer(_QOS_RECHECK_S, self._refresh_inputs)
+        self._qos_timer = self._node.create_timer(_QOS_RECHECK_S, self._refresh_inputs,
+                                                  clock=_steady_clock())
 
     def deactivate(self) -> None:
         """Unsubscribe the cameras; a frame set still waiting is skipped. The model stays."""

@@ -143,8 +143,8 @@ def process_figures(name: str, running: bool, code: int, lines: list[LogLine],
 
 def start_nodes(args: argparse.Namespace, stack: ExitStack) -> dict[str, Any]:
     """Start the nodes under soak: 'raw' always, 'compressed' when a section needs it."""
+    from patchdrivenet_ros.tools.node_process import NodeProcess
     from patchdrivenet_ros.tools.params_file import default_params_file
-    from patchdrivenet_ros.tools.soak_node import NodeProcess
 
     params_file = args.params_file or default_params_file()
     params = node_params(args)

@@ -18,6 +18,7 @@ import time
 
 import numpy as np
 
+from patchdrivenet_ros.tools.node_process import NodeProcess
 from patchdrivenet_ros.tools.soak_figures import Figure, check, note
 from patchdrivenet_ros.tools.soak_inputs import (
     KINDS,
@@ -28,7 +29,7 @@ from patchdrivenet_ros.tools.soak_inputs import (
     Transport,
     odd_header,
 )
-from patchdrivenet_ros.tools.soak_node import NodeProcess, NodeView, SoakClient
+from patchdrivenet_ros.tools.soak_node import NodeView, SoakClient
 
 SECTION = 'malformed'
 ODD_EVERY = 2

@@ -2,96 +2,26 @@
 # SPDX-License-Identifier: Apache-2.0
 """The node under soak (a process of its own) and the tool's side of DDS.
 
-``NodeProcess`` starts ``python -m patchdrivenet_ros.ros.node`` as the demo does, with its log
-in a file the tool follows, reads its resident memory and stops it as Ctrl-C does.
-``SoakClient`` is the tool's ROS node, spinning in a background thread: it publishes to a
-node's input, collects the answers by header stamp and the node's /diagnostics, and calls its
-parameter services. Every wait is for an event, with a bound. ROS is imported when used.
+The node runs in a ``NodeProcess`` (node_process.py). ``SoakClient`` is the tool's ROS node,
+spinning in a background thread: it publishes to a node's input, collects the answers by header
+stamp and the node's /diagnostics, and calls its parameter services. Every wait is for an
+event, with a bound. ROS is imported when used.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-import os
-from pathlib import Path
-import signal
-import subprocess
-import sys
 import threading
 import time
 from typing import Any
 
+from patchdrivenet_ros.tools.node_process import NodeProcess
 from patchdrivenet_ros.tools.soak_inputs import CompressedSpec, Spec
-from patchdrivenet_ros.tools.soak_log import ROS_FORMAT, LogLine, LogTail
-from patchdrivenet_ros.tools.soak_stats import in_flight, rss_bytes
+from patchdrivenet_ros.tools.soak_stats import in_flight
 
 Stamp = tuple[int, int]
-NODE_NAME = 'patchdrivenet'
-STOP_TIMEOUT_S = 60.0
 WRITER_DEPTH = 10
-
-
-class NodeProcess:
-    """A perception node in its own process; its output goes to ``log_path``, followed."""
-
-    def __init__(self, namespace: str, params: list[str], log_path: Path,
-                 params_file: Path | None = None) -> None:
-        self.namespace = namespace
-        self.fqn = f'{namespace}/{NODE_NAME}'
-        self.log_path = log_path
-        args = ['--ros-args', '-r', f'__ns:={namespace}']
-        if params_file is not None:
-            args += ['--params-file', str(params_file)]
-        for param in params:
-            args += ['-p', param]
-        env = {**os.environ, 'RCUTILS_CONSOLE_OUTPUT_FORMAT': ROS_FORMAT,
-               'PYTHONUNBUFFERED': '1'}
-        log_path.parent.mkdir(parents=True, exist_ok=True)
-        with log_path.open('wb') as log:
-            self.process = subprocess.Popen(
-                [sys.executable, '-m', 'patchdrivenet_ros.ros.node', *args],
-                stdout=log, stderr=subprocess.STDOUT, env=env)
-        self._tail = LogTail(log_path)
-        self.exit_code: int | None = None
-
-    @property
-    def pid(self) -> int:
-        """The process id."""
-        return self.process.pid
-
-    def alive(self) -> bool:
-        """Whether the process still runs."""
-        return self.process.poll() is None
-
-    def rss(self) -> int | None:
-        """Resident memory in bytes (None once it exited)."""
-        return rss_bytes(self.pid) if self.alive() else None
-
-    def lines(self) -> list[LogLine]:
-        """Return the log lines written so far."""
-        return self._tail.lines()
-
-    def wait_exit(self, timeout_s: float) -> int | None:
-        """Wait up to ``timeout_s`` for the process to end by itself; its status or None."""
-        try:
-            return self.process.wait(timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            return None
-
-    def stop(self) -> int:
-        """Interrupt as Ctrl-C does (kill after STOP_TIMEOUT_S); return the exit status."""
-        if self.alive():
-            self.process.send_signal(signal.SIGINT)
-            if self.wait_exit(STOP_TIMEOUT_S) is None:
-                self.process.kill()
-        self.exit_code = self.process.wait()
-        return self.exit_code
-
-    def close(self) -> list[LogLine]:
-        """Stop the process (when running) and return every line it wrote."""
-        self.stop()
-        return self._tail.close()
 
 
 def to_message(spec: Spec) -> Any:
@@ -279,4 +209,4 @@ class SoakClient:
         self._thread.join(timeout=2.0)
 
 
-__all__ = ['NodeProcess', 'NodeView', 'SoakClient', 'Stamp', 'to_message']
+__all__ = ['NodeView', 'SoakClient', 'Stamp', 'to_message']

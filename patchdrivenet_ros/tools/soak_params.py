@@ -22,9 +22,10 @@ from typing import Any
 import numpy as np
 
 from patchdrivenet_ros.config import PerceptionConfig, spec_of
+from patchdrivenet_ros.tools.node_process import NodeProcess
 from patchdrivenet_ros.tools.soak_figures import Figure, check, note
 from patchdrivenet_ros.tools.soak_inputs import Spec, Stamper
-from patchdrivenet_ros.tools.soak_node import NodeProcess, NodeView, SoakClient
+from patchdrivenet_ros.tools.soak_node import NodeView, SoakClient
 
 SECTION = 'parameters'
 # rcl_interfaces/msg/ParameterType

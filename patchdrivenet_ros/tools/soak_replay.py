@@ -18,9 +18,10 @@ from dataclasses import dataclass, field, replace
 import time
 from typing import Any
 
+from patchdrivenet_ros.tools.node_process import NodeProcess
 from patchdrivenet_ros.tools.soak_figures import Figure, check, note
 from patchdrivenet_ros.tools.soak_inputs import Spec, Stamper
-from patchdrivenet_ros.tools.soak_node import NodeProcess, NodeView, SoakClient, Stamp
+from patchdrivenet_ros.tools.soak_node import NodeView, SoakClient, Stamp
 from patchdrivenet_ros.tools.soak_stats import (
     WARMUP_FRACTION,
     after_warmup,

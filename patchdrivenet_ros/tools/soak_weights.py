@@ -21,9 +21,9 @@ import pickle
 import shutil
 from typing import Any
 
+from patchdrivenet_ros.tools.node_process import NodeProcess
 from patchdrivenet_ros.tools.soak_figures import Figure, check, note
 from patchdrivenet_ros.tools.soak_log import LogLine
-from patchdrivenet_ros.tools.soak_node import NodeProcess
 
 SECTION = 'weights'
 
