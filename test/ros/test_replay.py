@@ -160,3 +160,32 @@ def test_no_node_plays_to_a_node_already_running(tmp_path: Path, tiny_weights: P
     result = json.loads(summary.read_text(encoding='utf-8'))
     assert result['frames_out'] == FRAMES and result['outputs_recorded'] == 0
     assert running.alive()  # the tool leaves a node it did not start running
+
+
+def test_on_sim_time_without_a_clock_the_node_still_matches_and_reports(
+        tiny_weights: Path, start_node: Any, ros_client: Any) -> None:
+    """Regression: the input QoS re-check and diagnostics timers ran on the node's (sim) clock.
+
+    A bag player that has not published /clock yet then never saw the node switch to a
+    reliable subscription, and no diagnostics came.
+    """
+    from diagnostic_msgs.msg import DiagnosticArray
+    from rclpy.qos import QoSProfile, ReliabilityPolicy
+    from sensor_msgs.msg import Image
+
+    topic = '/sim_time/camera'
+    start_node('-r', '__ns:=/sim_time', '-r', f'image:={topic}', '-p', 'use_sim_time:=true',
+               '-p', f'weights:={tiny_weights}', '-p', 'backend:=torch')
+    statuses = ros_client.collect(DiagnosticArray, '/diagnostics')
+    node = ros_client.node
+    assert ros_client.wait_for(lambda: node.count_subscribers(topic) > 0, 60.0)
+    node.create_publisher(Image, topic, QoSProfile(depth=1,
+                                                   reliability=ReliabilityPolicy.RELIABLE))
+
+    def reliable() -> bool:
+        return any(i.qos_profile.reliability == ReliabilityPolicy.RELIABLE
+                   for i in node.get_subscriptions_info_by_topic(topic))
+
+    assert ros_client.wait_for(reliable, 20.0)
+    assert ros_client.wait_for(lambda: any(s.name.startswith('/sim_time/')
+                                           for m in statuses for s in m.status), 20.0)
