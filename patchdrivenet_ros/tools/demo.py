@@ -19,7 +19,6 @@ Needs rclpy and vision_msgs (source .ws/env.sh; ``make demo`` does).
 from __future__ import annotations
 
 import argparse
-import bisect
 from dataclasses import dataclass
 import json
 import logging
@@ -37,6 +36,7 @@ from patchdrivenet_ros.data.bags import BAG_PROFILES, load_label_sidecar, write_
 from patchdrivenet_ros.data.frame import FrameLabels, LabeledFrame
 from patchdrivenet_ros.data.synthetic import generate_drive, profile_config
 from patchdrivenet_ros.metrics import DetectionEvaluator, SegmentationEvaluator
+from patchdrivenet_ros.outputs_bag import detection_arrays, image_pixels, streaming_sources
 from patchdrivenet_ros.tools.replay import Pace, Session, run
 from patchdrivenet_ros.tools.replay_bag import BagFrame, ReplayError, header_stamp_ns
 from patchdrivenet_ros.visualize import mosaic
@@ -65,29 +65,6 @@ class FrameRecord:
     answered_s: float | None = None  # when the mask arrived
 
 
-def _image_array(msg: Any) -> np.ndarray:
-    """Return an Image message's pixels as (H, W) or (H, W, C) uint8 (a copy)."""
-    channels = int(msg.step) // max(1, int(msg.width))
-    data = np.frombuffer(msg.data, np.uint8).reshape(int(msg.height), int(msg.step))
-    pixels = data[:, : int(msg.width) * channels]
-    shape = (int(msg.height), int(msg.width)) + ((channels,) if channels > 1 else ())
-    return pixels.reshape(shape).copy()
-
-
-def _detection_arrays(msg: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Return a Detection2DArray as xyxy boxes (N, 4), scores (N,) and class ids (N,)."""
-    boxes, scores, ids = [], [], []
-    for detection in msg.detections:
-        cx, cy = detection.bbox.center.position.x, detection.bbox.center.position.y
-        w, h = detection.bbox.size_x, detection.bbox.size_y
-        boxes.append((cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2))
-        best = max(detection.results, key=lambda r: r.hypothesis.score)
-        scores.append(best.hypothesis.score)
-        ids.append(int(best.hypothesis.class_id))
-    return (np.array(boxes, np.float32).reshape(-1, 4), np.array(scores, np.float32),
-            np.array(ids, np.int64))
-
-
 def output_recorder(records: dict[int, FrameRecord]) -> OutputCallback:
     """Return the replay callback that keeps each frame's outputs in its record (by stamp)."""
 
@@ -96,13 +73,13 @@ def output_recorder(records: dict[int, FrameRecord]) -> OutputCallback:
         if record is None:
             return
         if name == 'segmentation/mask':
-            record.mask = _image_array(message)
+            record.mask = image_pixels(message)
         elif name == 'segmentation/color':
-            record.color = _image_array(message)
+            record.color = image_pixels(message)
         elif name == 'patch_attention':
-            record.attention = _image_array(message)
+            record.attention = image_pixels(message)
         else:
-            record.detections = _detection_arrays(message)
+            record.detections = detection_arrays(message)
     return keep
 
 
@@ -126,21 +103,6 @@ def generate_bag(out: Path, profile: str, frames: int, seed: int,
         return frame
 
     return write_bag(map(kept, drive), bag, profile=profile)
-
-
-def streaming_sources(records: dict[int, FrameRecord]) -> dict[int, int | None]:
-    """Map each sent frame's stamp to the stamp of the output on hand when it was sent.
-
-    That is the frame whose mask arrived last at or before the moment the frame was sent
-    (streaming perception: the world does not wait for the answer); None before any answer.
-    """
-    arrivals = sorted((r.answered_s, s) for s, r in records.items() if r.answered_s is not None)
-    times = [answered_s for answered_s, _ in arrivals]
-    sources: dict[int, int | None] = {}
-    for stamp, record in records.items():
-        on_hand = bisect.bisect_right(times, record.sent_s)
-        sources[stamp] = arrivals[on_hand - 1][1] if on_hand else None
-    return sources
 
 
 def _score(pairs: list[tuple[FrameRecord | None, FrameLabels]]) -> dict[str, float]:
@@ -168,8 +130,11 @@ def summarize(records: dict[int, FrameRecord], replayed: dict[str, Any],
     labels = load_label_sidecar(bag)
     answered = {s: r for s, r in sorted(records.items()) if r.mask is not None}
     own = _score([(record, labels[stamp]) for stamp, record in answered.items()])
+    sources = streaming_sources({s: r.sent_s for s, r in records.items()},
+                                {s: r.answered_s for s, r in answered.items()
+                                 if r.answered_s is not None})
     streaming = _score([(None if source is None else records[source], labels[stamp])
-                        for stamp, source in sorted(streaming_sources(records).items())])
+                        for stamp, source in sorted(sources.items())])
     span = (max((r.answered_s or 0.0) for r in answered.values())
             - min(r.sent_s for r in records.values())) if answered else 0.0
     chosen = int(diagnostics.get('patches_chosen_total', '0'))

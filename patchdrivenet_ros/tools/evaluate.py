@@ -5,7 +5,9 @@
 ``synthetic`` scores held-out synthetic drives (seeds never used in training), clear and
 adverse; every method runs on the same frames in one process. ``bag`` scores a recorded bag
 (ROS 1, rosbag2 sqlite3 or MCAP) against its label sidecar; ``kitti`` scores a KITTI object
-folder (``image_2/``, ``label_2/``) with the KITTI 2D AP|R40 rules and COCO mAP.
+folder (``image_2/``, ``label_2/``) with the KITTI 2D AP|R40 rules and COCO mAP;
+``nuscenes`` a nuScenes camera's keyframes; ``outputs`` what a node published (an outputs bag
+of ``patchdrivenet-replay --record``), per frame and streaming.
 """
 
 from __future__ import annotations
@@ -203,6 +205,16 @@ def run_bag(args: argparse.Namespace) -> list[dict[str, Any]]:
     return [{'method': f'PatchDriveNet K={args.budget}', 'split': args.bag.name, **summary}]
 
 
+def run_outputs(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """Score what a node published (an outputs bag) against the drive's labels."""
+    from patchdrivenet_ros.outputs_scoring import score_outputs
+
+    scored = score_outputs(args.bag, args.labels, args.timestamps, args.camera)
+    rows = [('published', scored.own), ('published, streaming', scored.streaming)]
+    return [{'method': f'{name} ({scored.camera})', 'split': args.bag.name, **score.summary()}
+            for name, score in rows if score is not None]
+
+
 def run_nuscenes(args: argparse.Namespace) -> list[dict[str, Any]]:
     """Score the weights on a nuScenes camera's keyframes, scene by scene (reuse across them)."""
     from patchdrivenet_ros.data.nuscenes import load_nuscenes_scenes
@@ -307,6 +319,17 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                      help="with a KITTI tracking file: the drive's timestamps.txt, to match "
                      'frames by stamp instead of by order')
     add_single_method(bag)
+    outputs = sub.add_parser('outputs', help='what a node published (patchdrivenet-replay '
+                             "--record), scored against the drive's labels, also streaming")
+    outputs.add_argument('bag', type=Path, help='the outputs bag')
+    outputs.add_argument('--labels', type=Path, required=True,
+                         help='the input bag (its <bag>.labels sidecar), a sidecar folder or a '
+                         'KITTI tracking label file label_02/NNNN.txt')
+    outputs.add_argument('--timestamps', type=Path,
+                         help="with a KITTI tracking file: the drive's timestamps.txt")
+    outputs.add_argument('--camera', help='topic prefix of the camera to score (e.g. '
+                         '/replay/camera_0) when the bag holds several')
+    outputs.add_argument('--json', type=Path, help='write the rows here')
     kitti = sub.add_parser('kitti', help='a KITTI object folder: image_2/ and label_2/, scored '
                            'with the official devkit rules (2D AP|R40)')
     kitti.add_argument('root', type=Path)
@@ -331,7 +354,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(format='patchdrivenet-evaluate: %(levelname)s: %(message)s',
                         level=logging.INFO)
     run = {'synthetic': run_synthetic, 'bag': run_bag, 'kitti': run_kitti,
-           'nuscenes': run_nuscenes}[args.command]
+           'nuscenes': run_nuscenes, 'outputs': run_outputs}[args.command]
     try:
         rows = run(args)
     except (WeightsError, ConfigError, EvaluationError) as error:

@@ -7,9 +7,9 @@ stream on the bag's own topic (reliable, as a camera driver does; the node match
 ``/clock`` for nodes that run on ``use_sim_time``: the bag time of each frame just before the
 frame, and in between at ``CLOCK_HZ``, advancing at the rate ``send`` is given,
 so the node's timers keep running until the end. It subscribes to every output of every camera
-under the node's namespace, writes each message unchanged to an MCAP bag when recording, and
-notes when each frame's mask arrived. Waits are event-driven and
-bounded. ROS is imported when a Player is built.
+under the node's namespace, writes each message unchanged to an MCAP bag when recording (with
+a ``<camera>/replay/sent`` marker per frame sent: outputs_bag.py), and notes when each frame's
+mask arrived. Waits are event-driven and bounded. ROS is imported when a Player is built.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import time
 from typing import Any
 
 from patchdrivenet_ros.data.bags import COMPRESSED, IMAGE, vision_msgs_typestore
+from patchdrivenet_ros.outputs_bag import SENT, SENT_TYPE
 from patchdrivenet_ros.tools.replay_bag import BagFrame, CameraStream
 
 OUTPUTS = {  # relative topic of one camera -> message type
@@ -83,6 +84,7 @@ class Player:
         self._on_output = on_output
         self._changed = threading.Condition()
         self._writer: Any = None
+        self._write_lock = threading.Lock()
         self.context = rclpy.Context()
         rclpy.init(args=['patchdrivenet-replay'], context=self.context)  # not the tool's argv
         self.node = rclpy.create_node('patchdrivenet_replay', context=self.context)
@@ -119,6 +121,10 @@ class Player:
 
             self._writer = Writer(record, version=8, storage_plugin=StoragePlugin.MCAP)
             self._writer.open()
+            self._store = store
+            self._sent = {s.camera: self._writer.add_connection(
+                output_topic(self._namespace, s.camera, SENT), SENT_TYPE, typestore=store)
+                for s in self._streams}
         subscriptions = [(s.camera, name, output_topic(self._namespace, s.camera, name), kind)
                          for s in self._streams for name, kind in OUTPUTS.items()]
         subscriptions.append(('', 'diagnostics', *DIAGNOSTICS))
@@ -135,9 +141,13 @@ class Player:
         """Record one serialised output and hand it on (message-only callback: every distro)."""
         arrived = time.time()
         if connection is not None:
-            self._writer.write(connection, time.time_ns(), raw)
+            self._write(connection, raw)
             self.state.recorded += 1
         self._received(camera, name, deserialize(raw, msg_class), arrived)
+
+    def _write(self, connection: Any, raw: bytes) -> None:
+        with self._write_lock:  # outputs (spin thread) and sent markers (caller's thread)
+            self._writer.write(connection, time.time_ns(), raw)
 
     def _received(self, camera: str, name: str, message: Any, arrived: float) -> None:
         if name == 'diagnostics':
@@ -205,7 +215,17 @@ class Player:
         self._clock.set(frame.bag_ns, clock_rate)
         key = (frame.stream.camera, frame.stamp_ns)
         self.state.frames[key] = SentFrame(frame.stream.camera, time.time())
+        if self._writer is not None:
+            self._write(self._sent[frame.stream.camera], self._sent_marker(frame))
         self._publishers[frame.stream.topic].publish(frame.cdr)
+
+    def _sent_marker(self, frame: BagFrame) -> bytes:
+        """Return the std_msgs Header recorded when a frame is sent (its stamp and topic)."""
+        types = self._store.types
+        sec, nanosec = divmod(frame.stamp_ns, 1_000_000_000)
+        header = types[SENT_TYPE](stamp=types['builtin_interfaces/msg/Time'](
+            sec=sec, nanosec=nanosec), frame_id=frame.stream.topic)
+        return bytes(self._store.serialize_cdr(header, SENT_TYPE))
 
     def pending(self, camera: str) -> bool:
         """Whether a frame of ``camera`` sent earlier has not been answered yet."""

@@ -63,7 +63,9 @@ def _outputs(bag: Path) -> tuple[dict[int, np.ndarray], dict[int, int]]:
     masks: dict[int, np.ndarray] = {}
     detections: dict[int, int] = {}
     with AnyReader([bag], default_typestore=vision_msgs_typestore()) as reader:
-        for connection, _, raw in reader.messages():
+        scored = [c for c in reader.connections
+                  if c.topic.endswith(('/segmentation/mask', '/detections'))]
+        for connection, _, raw in reader.messages(connections=scored):
             msg: Any = reader.deserialize(raw, connection.msgtype)
             stamp = int(msg.header.stamp.sec) * 1_000_000_000 + int(msg.header.stamp.nanosec)
             if connection.topic.endswith('/segmentation/mask'):
@@ -121,7 +123,7 @@ def test_demo_summary_is_what_its_own_outputs_score(tmp_path: Path, tiny_weights
 def test_detection_messages_become_xyxy_arrays() -> None:
     from vision_msgs.msg import Detection2D, Detection2DArray, ObjectHypothesisWithPose
 
-    from patchdrivenet_ros.tools.demo import _detection_arrays
+    from patchdrivenet_ros.outputs_bag import detection_arrays
 
     detection = Detection2D()
     detection.bbox.center.position.x, detection.bbox.center.position.y = 30.0, 50.0
@@ -129,16 +131,17 @@ def test_detection_messages_become_xyxy_arrays() -> None:
     hypothesis = ObjectHypothesisWithPose()
     hypothesis.hypothesis.class_id, hypothesis.hypothesis.score = '9', 0.8
     detection.results.append(hypothesis)
-    boxes, scores, ids = _detection_arrays(Detection2DArray(detections=[detection]))
+    boxes, scores, ids = detection_arrays(Detection2DArray(detections=[detection]))
     np.testing.assert_allclose(boxes, [[10, 20, 50, 80]])
     assert ids.tolist() == [9] and scores[0] == pytest.approx(0.8)
-    empty = _detection_arrays(Detection2DArray())
+    empty = detection_arrays(Detection2DArray())
     assert empty[0].shape == (0, 4)
 
 
 def test_streaming_scores_use_the_output_on_hand_when_each_frame_was_sent() -> None:
     from patchdrivenet_ros.data.frame import FrameLabels
-    from patchdrivenet_ros.tools.demo import FrameRecord, _score, streaming_sources
+    from patchdrivenet_ros.outputs_bag import streaming_sources
+    from patchdrivenet_ros.tools.demo import FrameRecord, _score
 
     image = np.zeros((4, 4, 3), np.uint8)
     road, sky = np.zeros((4, 4), np.uint8), np.full((4, 4), 5, np.uint8)
@@ -148,7 +151,9 @@ def test_streaming_scores_use_the_output_on_hand_when_each_frame_was_sent() -> N
         30: FrameRecord(0.2, image, mask=sky, answered_s=0.35),
         40: FrameRecord(0.35, image, mask=sky, answered_s=0.5),
     }
-    assert streaming_sources(records) == {10: None, 20: None, 30: 10, 40: 30}
+    sent = {stamp: r.sent_s for stamp, r in records.items()}
+    answered = {stamp: r.answered_s for stamp, r in records.items() if r.answered_s is not None}
+    assert streaming_sources(sent, answered) == {10: None, 20: None, 30: 10, 40: 30}
     empty = np.zeros((0, 4), np.float32)
     none = np.zeros(0, np.int64)
     truth = FrameLabels(mask=sky, boxes=empty, class_ids=none, track_ids=none,

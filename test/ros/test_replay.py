@@ -43,7 +43,8 @@ def _recorded(bag: Path) -> tuple[Counter[str], dict[str, set[int]]]:
         for connection, _, raw in reader.messages():
             counts[connection.topic] += 1
             msg: Any = reader.deserialize(raw, connection.msgtype)
-            stamp = int(msg.header.stamp.sec) * 1_000_000_000 + int(msg.header.stamp.nanosec)
+            header = msg if connection.msgtype == 'std_msgs/msg/Header' else msg.header
+            stamp = int(header.stamp.sec) * 1_000_000_000 + int(header.stamp.nanosec)
             stamps.setdefault(connection.topic, set()).add(stamp)
     return counts, stamps
 
@@ -83,7 +84,9 @@ def test_a_bare_rosbag2_file_is_replayed_and_every_output_recorded(
         assert counts[topic] == FRAMES and stamps[topic] == sent, counts
     assert counts[f'/replay_{storage}/label_info'] == 1
     assert counts['/diagnostics'] >= 1
-    assert summary['outputs_recorded'] == sum(counts.values())
+    assert stamps[f'/replay_{storage}/replay/sent'] == sent  # the tool's marker per frame
+    markers = counts.pop(f'/replay_{storage}/replay/sent')
+    assert markers == FRAMES and summary['outputs_recorded'] == sum(counts.values())
 
 
 def test_a_ros1_bag_is_replayed(tmp_path: Path, tiny_weights: Path, drive: list[Any]) -> None:
@@ -189,3 +192,16 @@ def test_on_sim_time_without_a_clock_the_node_still_matches_and_reports(
     assert ros_client.wait_for(reliable, 20.0)
     assert ros_client.wait_for(lambda: any(s.name.startswith('/sim_time/')
                                            for m in statuses for s in m.status), 20.0)
+
+
+def test_a_recording_scores_its_frames_and_their_streaming_form(
+        tmp_path: Path, tiny_weights: Path, drive: list[Any]) -> None:
+    from patchdrivenet_ros.data.bags import write_bag
+    from patchdrivenet_ros.outputs_scoring import score_outputs
+
+    bag = write_bag(drive, tmp_path / 'drive', storage='mcap')
+    summary, record = _replay(tmp_path, bag, tiny_weights, '/replay_scored')
+    scored = score_outputs(record, bag)
+    assert scored.camera == '/replay_scored'
+    assert scored.own.summary()['frames'] == summary['frames_out'] == FRAMES
+    assert scored.streaming is not None and scored.streaming.summary()['frames'] == FRAMES
