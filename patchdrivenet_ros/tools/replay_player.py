@@ -35,6 +35,9 @@ OUTPUTS = {  # relative topic of one camera -> message type
 }
 DIAGNOSTICS = ('/diagnostics', 'diagnostic_msgs/msg/DiagnosticArray')
 CLOCK_HZ = 10.0
+READY_SETTLE_S = 0.5
+"""How long the node must look ready before the first frame: a publisher matches a
+re-created subscription a moment after the graph shows it, and a frame sent in between is lost."""
 WRITER_DEPTH = 10
 """Frames the publisher keeps for a slow reader (the node itself keeps only the newest)."""
 
@@ -140,14 +143,17 @@ class Player:
                 deserialize: Callable[[bytes, Any], Any], raw: bytes) -> None:
         """Record one serialised output and hand it on (message-only callback: every distro)."""
         arrived = time.time()
-        if connection is not None:
-            self._write(connection, raw)
+        if connection is not None and self._write(connection, raw):
             self.state.recorded += 1
         self._received(camera, name, deserialize(raw, msg_class), arrived)
 
-    def _write(self, connection: Any, raw: bytes) -> None:
-        with self._write_lock:  # outputs (spin thread) and sent markers (caller's thread)
+    def _write(self, connection: Any, raw: bytes) -> bool:
+        """Write one message unless the recording is closed; return whether it was."""
+        with self._write_lock:  # outputs (spin thread), sent markers (caller's), close
+            if self._writer is None:
+                return False
             self._writer.write(connection, time.time_ns(), raw)
+            return True
 
     def _received(self, camera: str, name: str, message: Any, arrived: float) -> None:
         if name == 'diagnostics':
@@ -205,10 +211,20 @@ class Player:
                        for i in infos)
 
         def ready() -> bool:
-            return (all(subscribed(topic) for topic in self._publishers)
-                    and all(self.node.count_publishers(m) > 0 for m in masks)) or not alive()
+            return (all(subscribed(topic) and publisher.get_subscription_count() > 0
+                        for topic, publisher in self._publishers.items())
+                    and all(self.node.count_publishers(m) > 0 for m in masks))
 
-        return self.wait_for(ready, timeout_s) and alive()
+        since: list[float] = []  # when ready() last became true
+
+        def settled() -> bool:  # ready for READY_SETTLE_S in a row: discovery has caught up
+            if not ready():
+                since.clear()
+                return not alive()
+            since[:] = since or [time.monotonic()]
+            return time.monotonic() - since[0] >= READY_SETTLE_S
+
+        return self.wait_for(settled, timeout_s) and alive()
 
     def send(self, frame: BagFrame, clock_rate: float) -> None:
         """Publish /clock at the frame's bag time, then the frame (its CDR bytes unchanged)."""
@@ -236,8 +252,10 @@ class Player:
         """Stop spinning, finish the recording and shut the node down."""
         self._executor.shutdown(timeout_sec=1.0)
         self._thread.join(timeout=2.0)
-        if self._writer is not None:
-            self._writer.close()
+        with self._write_lock:  # a callback still running (a starved thread) cannot write now
+            if self._writer is not None:
+                self._writer.close()
+                self._writer = None
         self.node.destroy_node()
         self._rclpy.try_shutdown(context=self.context)
 
