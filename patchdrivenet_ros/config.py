@@ -156,7 +156,8 @@ class ModelConfig(Validated):
         24, 'Base channel width of the refinement stream.', minimum=8, maximum=256
     )
     patch_canonical: int = setting(
-        96, 'Side in pixels every chosen patch is resized to for refinement.',
+        64, 'Side in pixels every chosen patch is resized to for refinement (64: the smallest '
+        'candidates at full resolution).',
         minimum=16, maximum=512,
     )
     token_dim: int = setting(64, 'Patch/global token width for attention.', minimum=8, maximum=512)
@@ -166,7 +167,7 @@ class ModelConfig(Validated):
         "refines them with the encoder's stride-4 features).", minimum=4, maximum=8,
     )
     global_attention: bool = setting(
-        True, 'Global cells attend to the patch tokens before the global heads; false keeps '
+        False, 'Global cells attend to the patch tokens before the global heads; false keeps '
         'the global stream independent of the patches (patches only refine their own regions).'
     )
 
@@ -198,7 +199,8 @@ class PerceptionConfig(Validated):
         choices=METHODS,
     )
     global_scale: float = setting(
-        0.25, 'Scale of the global stream input relative to the camera frame.',
+        0.375, 'Scale of the global stream input relative to the camera frame (the shipped '
+        'weights were trained at 0.375).',
         minimum=0.05, maximum=1.0, runtime=True,
     )
     patch_sizes: tuple[int, ...] = setting(

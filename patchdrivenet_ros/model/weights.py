@@ -55,12 +55,17 @@ def save_weights(model: PatchDriveNet, path: Path,
                                  encoding='utf-8')
 
 
+LEGACY_FIELDS = {'global_attention': True}
+"""Fields added to ModelConfig after weights were first saved, with the value such weights
+were built with (their default then), where it differs from today's default."""
+
+
 def read_config(path: Path) -> ModelConfig:
     """Read the ModelConfig saved beside weights at ``path``."""
     source = config_path(path)
     try:
         document = json.loads(source.read_text(encoding='utf-8'))
-        return config_from_mapping(ModelConfig, document[CONFIG_KEY])
+        return config_from_mapping(ModelConfig, {**LEGACY_FIELDS, **document[CONFIG_KEY]})
     except FileNotFoundError:
         raise WeightsError(f'{source}: the model config of {path} is missing') from None
     except (json.JSONDecodeError, KeyError, TypeError, ConfigError) as error:

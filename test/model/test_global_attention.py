@@ -5,12 +5,15 @@
 from __future__ import annotations
 
 import dataclasses
+import json
+from pathlib import Path
 
 import torch
 
 from patchdrivenet_ros.config import ModelConfig
 from patchdrivenet_ros.model import PatchDriveNet, build_model
 from patchdrivenet_ros.model.outputs import PatchDriveNetOutput
+from patchdrivenet_ros.model.weights import config_path, load_weights, save_weights
 
 SIZES = (64, 128, 256)
 
@@ -62,3 +65,14 @@ def test_attention_costs_flops_only_when_present(small_config: ModelConfig) -> N
     with_attention = _run(_model(small_config, attention=True), images, 4).flops.item()
     without = _run(_model(small_config, attention=False), images, 4).flops.item()
     assert without < with_attention
+
+
+def test_weights_saved_before_the_field_existed_load_with_attention(
+        small_config: ModelConfig, tmp_path: Path) -> None:
+    path = tmp_path / 'old.safetensors'
+    save_weights(_model(small_config, attention=True), path)
+    document = json.loads(config_path(path).read_text(encoding='utf-8'))
+    del document['model_config']['global_attention']  # as weights written before it existed
+    config_path(path).write_text(json.dumps(document), encoding='utf-8')
+    loaded = load_weights(path)
+    assert loaded.config.global_attention and loaded.global_attention is not None
