@@ -147,7 +147,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help='frame sizes, WIDTHxHEIGHT')
     parser.add_argument('--budgets', type=int, nargs='+', default=[4, 12, 32],
                         help='PatchDriveNet patch budgets')
-    parser.add_argument('--global-scale', type=float, default=0.25)
+    parser.add_argument('--global-scale', type=float, default=PerceptionConfig().global_scale,
+                        help="global stream scale of PatchDriveNet and SF-low (default: the "
+                        "node's)")
     parser.add_argument('--threads', type=int, default=0, help='torch CPU threads (0: default)')
     parser.add_argument('--weights', type=Path, help='weights file (default: untrained)')
     parser.add_argument('--backends', nargs='+', default=['torch'],
