@@ -20,7 +20,8 @@ Reading uses rosbags' AnyReader: ROS 1 ``.bag``, rosbag2 sqlite3 and MCAP.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
+import dataclasses
 from dataclasses import dataclass
 import json
 import os
@@ -54,14 +55,26 @@ class BagProfile:
     frame_id: str
     msgtype: str
     encoding: str  # Image encoding, or CompressedImage format
+    rig: tuple[str, ...]  # the converter's camera names, frame_id first
+
+    def camera(self, index: int) -> BagProfile:
+        """Return the layout of the rig's ``index``-th camera (its name in the topics)."""
+        if not 0 <= index < len(self.rig):
+            raise ValueError(f'the rig has {len(self.rig)} cameras: {", ".join(self.rig)}')
+        name = self.rig[index]
+        return dataclasses.replace(
+            self, image_topic=self.image_topic.replace(self.frame_id, name),
+            info_topic=self.info_topic.replace(self.frame_id, name), frame_id=name)
 
 
 BAG_PROFILES: dict[str, BagProfile] = {
     'kitti': BagProfile('/kitti/camera_color_left/image_raw',
                         '/kitti/camera_color_left/camera_info', 'camera_color_left', IMAGE,
-                        'rgb8'),
+                        'rgb8', ('camera_color_left', 'camera_color_right')),
     'nuscenes': BagProfile('/CAM_FRONT/image_rect_compressed', '/CAM_FRONT/camera_info',
-                           'CAM_FRONT', COMPRESSED, 'jpeg'),
+                           'CAM_FRONT', COMPRESSED, 'jpeg',
+                           ('CAM_FRONT', 'CAM_FRONT_RIGHT', 'CAM_BACK_RIGHT', 'CAM_BACK',
+                            'CAM_BACK_LEFT', 'CAM_FRONT_LEFT')),
 }
 
 
@@ -125,11 +138,14 @@ def sidecar_path(bag: str | Path) -> Path:
 
 
 def write_bag(frames: Iterable[LabeledFrame], path: str | Path, profile: str = 'kitti',
-              storage: str = 'mcap', encoding: str | None = None, labels: bool = True) -> Path:
+              storage: str = 'mcap', encoding: str | None = None, labels: bool = True,
+              more_cameras: Sequence[Iterable[LabeledFrame]] = ()) -> Path:
     """Write frames as a rosbag2 bag at ``path`` (a new folder) with a label sidecar.
 
     ``profile`` picks the converter layout ('kitti' or 'nuscenes'); ``encoding`` overrides the
-    Image encoding ('rgb8' or 'bgr8') of the kitti profile.
+    Image encoding ('rgb8' or 'bgr8') of the kitti profile. ``more_cameras`` are the frames
+    of the rig's next cameras (the same number each), written on their own topics frame by
+    frame; the label sidecar holds the first camera's labels.
     """
     if profile not in BAG_PROFILES:
         raise ValueError(f'profile: {profile!r} is not one of {", ".join(BAG_PROFILES)}')
@@ -143,16 +159,21 @@ def write_bag(frames: Iterable[LabeledFrame], path: str | Path, profile: str = '
     store = _typestore()
     records: list[dict[str, Any]] = []
     side = sidecar_path(path)
+    cameras = [layout.camera(index) for index in range(1 + len(more_cameras))]
     with Writer(path, version=BAG_VERSION, storage_plugin=STORAGES[storage]) as writer:
-        image_conn = writer.add_connection(layout.image_topic, layout.msgtype, typestore=store)
-        info_conn = writer.add_connection(layout.info_topic, CAMERA_INFO, typestore=store)
-        for frame in frames:
-            message = _image_message(store, frame, layout, encoding)
-            writer.write(image_conn, frame.stamp_ns, store.serialize_cdr(message, layout.msgtype))
-            info = _camera_info(store, frame, layout)
-            writer.write(info_conn, frame.stamp_ns, store.serialize_cdr(info, CAMERA_INFO))
+        connections = [(writer.add_connection(c.image_topic, c.msgtype, typestore=store),
+                        writer.add_connection(c.info_topic, CAMERA_INFO, typestore=store))
+                       for c in cameras]
+        for rig_frames in zip(frames, *more_cameras, strict=True):
+            for camera, (image_conn, info_conn), frame in zip(cameras, connections, rig_frames,
+                                                              strict=True):
+                message = _image_message(store, frame, camera, encoding)
+                writer.write(image_conn, frame.stamp_ns,
+                             store.serialize_cdr(message, camera.msgtype))
+                info = _camera_info(store, frame, camera)
+                writer.write(info_conn, frame.stamp_ns, store.serialize_cdr(info, CAMERA_INFO))
             if labels:
-                records.append(_write_labels(side, frame.labels()))
+                records.append(_write_labels(side, rig_frames[0].labels()))
     if labels:
         document = {'version': 1, 'topic': layout.image_topic, 'classes': list(CLASS_NAMES),
                     'frames': records}

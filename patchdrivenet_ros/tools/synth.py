@@ -8,12 +8,14 @@ Examples::
     patchdrivenet-synth --format bag --bag-storage mcap --profile nuscenes --conditions rain,fog \\
         --frames 60 --out out/
     patchdrivenet-synth --format kitti-raw --size 624x192 --frames 20 --out out/raw
+    patchdrivenet-synth --format bag --profile nuscenes --cameras 6 --frames 36 --out out/rig
 """
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Iterator, Sequence
+import dataclasses
 from datetime import datetime, timezone
 from pathlib import Path
 import sys
@@ -21,7 +23,7 @@ import time
 
 from tqdm import tqdm
 
-from patchdrivenet_ros.data.bags import write_bag
+from patchdrivenet_ros.data.bags import BAG_PROFILES, write_bag
 from patchdrivenet_ros.data.drive_config import CONDITIONS, PROFILES
 from patchdrivenet_ros.data.exporters import export_kitti_raw, export_kitti_tracking
 from patchdrivenet_ros.data.frame import LabeledFrame
@@ -69,6 +71,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help=f'comma-separated subset of {",".join(CONDITIONS)}')
     parser.add_argument('--sequence', type=int, default=0,
                         help='KITTI tracking sequence / raw drive number (default: 0)')
+    parser.add_argument('--cameras', type=int, default=1,
+                        help="--format bag: cameras of the converter's rig (kitti up to 2, "
+                        'nuscenes up to 6), each a drive of its own (seeds SEED, SEED+1, ...) '
+                        'on the same clock; labels are written for the first')
     parser.add_argument('--out', type=Path, required=True, help='output folder')
     return parser
 
@@ -104,9 +110,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f'patchdrivenet-synth: {bag} exists; choose another --out or --seed',
                   file=sys.stderr)
             return 2
+        rig = len(BAG_PROFILES[layout].rig)
+        if not 1 <= args.cameras <= rig:
+            print(f'patchdrivenet-synth: --cameras: the {layout} rig has 1 to {rig} cameras',
+                  file=sys.stderr)
+            return 2
         args.out.mkdir(parents=True, exist_ok=True)
+        more = [generate_drive(dataclasses.replace(config, seed=args.seed + index))
+                for index in range(1, args.cameras)]
         target = write_bag(frames, bag, profile=layout, storage=args.bag_storage,
-                           encoding=args.encoding)
+                           encoding=args.encoding, more_cameras=more)
     elapsed = time.perf_counter() - start
     print(f'wrote {config.num_frames} frames of {config.width}x{config.height} to {target} '
           f'({config.num_frames / max(elapsed, 1e-9):.1f} frames/s)')

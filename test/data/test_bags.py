@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -162,3 +163,20 @@ def test_vision_msgs_detections_go_through_a_bag(tmp_path: Path) -> None:
         back = reader.deserialize(raw, name)
     assert back.detections[0].results[0].hypothesis.class_id == '9'
     assert back.detections[0].bbox.center.position.y == 20.0
+
+
+def test_a_rig_bag_holds_each_camera_on_its_converter_topic(
+        tmp_path: Path, frames: list[LabeledFrame]) -> None:
+    second = [dataclasses.replace(f, image=255 - f.image) for f in frames]
+    bag = write_bag(frames, tmp_path / 'rig', profile='kitti', more_cameras=[second])
+    images = list(iter_bag_images(bag))
+    topics = [i.topic for i in images]
+    assert topics.count('/kitti/camera_color_left/image_raw') == len(frames)
+    assert topics.count('/kitti/camera_color_right/image_raw') == len(frames)
+    right = [i for i in images if i.frame_id == 'camera_color_right']
+    assert all(np.array_equal(i.image, f.image) for i, f in zip(right, second, strict=True))
+    assert sorted(load_label_sidecar(bag)) == [f.stamp_ns for f in frames]  # the first camera
+    with pytest.raises(ValueError, match='the rig has 2 cameras'):
+        BAG_PROFILES['kitti'].camera(2)
+    with pytest.raises(ValueError):
+        write_bag(frames, tmp_path / 'short', more_cameras=[second[:1]])
