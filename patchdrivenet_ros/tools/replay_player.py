@@ -25,6 +25,7 @@ from typing import Any
 from patchdrivenet_ros.data.bags import COMPRESSED, IMAGE, vision_msgs_typestore
 from patchdrivenet_ros.outputs_bag import SENT, SENT_TYPE
 from patchdrivenet_ros.tools.replay_bag import BagFrame, CameraStream
+from patchdrivenet_ros.tools.waiting import wait_on
 
 OUTPUTS = {  # relative topic of one camera -> message type
     'segmentation/mask': IMAGE,
@@ -184,14 +185,7 @@ class Player:
 
     def wait_for(self, predicate: Callable[[], bool], timeout_s: float) -> bool:
         """Wait until ``predicate()`` holds (woken by every output); return whether it held."""
-        end = time.monotonic() + timeout_s
-        with self._changed:
-            while not predicate():
-                left = end - time.monotonic()
-                if left <= 0:
-                    return bool(predicate())
-                self._changed.wait(min(left, 0.1))
-        return True
+        return wait_on(self._changed, predicate, timeout_s, poll_s=0.1)
 
     def wait_ready(self, alive: Callable[[], bool], timeout_s: float, reliable: bool) -> bool:
         """Wait until every camera topic has a subscriber and every mask topic a publisher.

@@ -19,6 +19,7 @@ from typing import Any
 from patchdrivenet_ros.tools.node_process import NodeProcess
 from patchdrivenet_ros.tools.soak_inputs import CompressedSpec, Spec
 from patchdrivenet_ros.tools.soak_stats import in_flight
+from patchdrivenet_ros.tools.waiting import wait_on
 
 Stamp = tuple[int, int]
 WRITER_DEPTH = 10
@@ -83,14 +84,7 @@ class SoakClient:
 
     def wait_for(self, predicate: Callable[[], bool], timeout_s: float) -> bool:
         """Wait until ``predicate()`` holds (woken by every answer and status); return it."""
-        end = time.monotonic() + timeout_s
-        with self._changed:
-            while not predicate():
-                left = end - time.monotonic()
-                if left <= 0:
-                    return bool(predicate())
-                self._changed.wait(min(left, 0.25))
-        return True
+        return wait_on(self._changed, predicate, timeout_s, poll_s=0.25)
 
     def _notify(self) -> None:
         with self._changed:
