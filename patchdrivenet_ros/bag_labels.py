@@ -7,10 +7,15 @@
 - A KITTI tracking label file (``label_02/NNNN.txt``): boxes only (no masks: segmentation is not
   scored), matched to the bag's frames in order (frame k of the file is the k-th image of the
   topic), or with the drive's ``timestamps.txt`` to the nearest stamp within 5 ms.
+- A nuScenes dataroot (or one of its ``v1.0-*`` table folders): boxes only, projected from the
+  3D boxes (data/nuscenes.py); a frame is labelled when its stamp is within 1 ms of a camera
+  keyframe's ``sample_data`` timestamp (converters stamp frames with it); sweeps are not
+  scored but still run, for temporal reuse.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Protocol
@@ -107,13 +112,69 @@ class KittiTrackingLabels:
         return [] if self._times is None else self._times.tolist()
 
 
+NUSCENES_TOLERANCE_NS = 1_000_000
+"""A bag stamp matches a nuScenes keyframe within this distance (cameras run at 12 Hz)."""
+
+
+def nuscenes_tables(path: Path) -> tuple[Path, str] | None:
+    """Return (dataroot, version) when ``path`` is a nuScenes dataroot or table folder."""
+    if path.name.startswith('v1.0-') and (path / 'sample_data.json').is_file():
+        return path.parent, path.name
+    versions = sorted(p.name for p in path.glob('v1.0-*') if (p / 'sample_data.json').is_file())
+    if not versions:
+        return None
+    if len(versions) > 1:
+        raise LabelError(f'{path} holds several nuScenes versions ({", ".join(versions)}); '
+                         f'pass one of them, e.g. --labels {path / versions[0]}')
+    return path, versions[0]
+
+
+class NuScenesLabels:
+    """A nuScenes dataroot, matched by stamp to its camera keyframes."""
+
+    def __init__(self, dataroot: Path, version: str) -> None:
+        from patchdrivenet_ros.data.nuscenes import open_nuscenes  # the devkit, when used
+
+        try:
+            self._nusc = open_nuscenes(dataroot, version)
+        except (ImportError, OSError, KeyError, ValueError, AssertionError) as error:
+            raise LabelError(f'cannot read nuScenes {version} in {dataroot}: {error}') from None
+        keyframes = {int(sd['timestamp']) * 1000: sd['token'] for sd in self._nusc.sample_data
+                     if sd['is_key_frame'] and str(sd['filename']).startswith('samples/CAM_')}
+        self._times = np.array(sorted(keyframes), np.int64)
+        self._tokens = [keyframes[int(t)] for t in self._times]
+        self.count = len(self._tokens)
+        self.matching = (f'by stamp to the camera keyframes of nuScenes {version} (within '
+                         f'{NUSCENES_TOLERANCE_NS / 1e6:g} ms)')
+
+    def truth(self, index: int, stamp_ns: int, image: np.ndarray) -> LabeledFrame | None:
+        """Return the keyframe's boxes projected into this image, or None (a sweep)."""
+        from patchdrivenet_ros.data.nuscenes import frame_from_sample_data
+
+        if not len(self._times):
+            return None
+        gaps = np.abs(self._times - stamp_ns)
+        nearest = int(np.argmin(gaps))
+        if gaps[nearest] > NUSCENES_TOLERANCE_NS:
+            return None
+        frame = frame_from_sample_data(self._nusc, self._tokens[nearest], index, image)
+        return dataclasses.replace(frame, stamp_ns=stamp_ns)
+
+    def stamps(self) -> list[int]:
+        """Return the keyframe stamps."""
+        return self._times.tolist()
+
+
 def label_source(bag: Path, labels: Path | None, timestamps: Path | None = None
                  ) -> LabelSource:
-    """Pick the label source: a KITTI tracking file (.txt) or the sidecar."""
+    """Pick the label source: a KITTI tracking file (.txt), a nuScenes dataroot or a sidecar."""
     if labels is not None and labels.suffix == '.txt':
         if not labels.is_file():
             raise LabelError(f'no label file {labels}')
         return KittiTrackingLabels(labels, timestamps)
+    tables = nuscenes_tables(labels) if labels is not None and labels.is_dir() else None
+    if tables is not None:
+        return NuScenesLabels(*tables)
     side = sidecar_path(labels or bag)
     if not (side / 'labels.json').is_file():
         raise LabelError(

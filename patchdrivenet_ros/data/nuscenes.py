@@ -116,11 +116,13 @@ def camera_boxes(nusc: Any, sample_data_token: str) -> list[CameraBox]:
     return out
 
 
-def frame_from_sample_data(nusc: Any, sample_data_token: str, index: int) -> LabeledFrame:
-    """Build the LabeledFrame of one camera sample_data."""
+def frame_from_sample_data(nusc: Any, sample_data_token: str, index: int,
+                           image: np.ndarray | None = None) -> LabeledFrame:
+    """Build the LabeledFrame of one camera sample_data (``image``: its pixels, when known)."""
     sd = nusc.get('sample_data', sample_data_token)
     cs = nusc.get('calibrated_sensor', sd['calibrated_sensor_token'])
-    image = read_rgb(Path(nusc.dataroot) / sd['filename'])
+    if image is None:
+        image = read_rgb(Path(nusc.dataroot) / sd['filename'])
     found = camera_boxes(nusc, sample_data_token)
     keep = [b for b in found if b.class_id >= 0]
     ignore = [b.box for b in found if b.class_id < 0]

@@ -313,8 +313,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     bag.add_argument('bag', type=Path, help='ROS 1 .bag, or rosbag2 folder / .mcap / .db3')
     bag.add_argument('--topic', help='image topic (default: every image topic)')
     bag.add_argument('--labels', type=Path,
-                     help='label sidecar folder (default: <bag>.labels) or a KITTI tracking '
-                     'label file label_02/NNNN.txt (boxes only, matched in order)')
+                     help='label sidecar folder (default: <bag>.labels), a KITTI tracking '
+                     'label file label_02/NNNN.txt (boxes only, matched in order) or a '
+                     'nuScenes dataroot (boxes of the camera keyframes, matched by stamp)')
     bag.add_argument('--timestamps', type=Path,
                      help="with a KITTI tracking file: the drive's timestamps.txt, to match "
                      'frames by stamp instead of by order')
@@ -323,8 +324,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                              "--record), scored against the drive's labels, also streaming")
     outputs.add_argument('bag', type=Path, help='the outputs bag')
     outputs.add_argument('--labels', type=Path, required=True,
-                         help='the input bag (its <bag>.labels sidecar), a sidecar folder or a '
-                         'KITTI tracking label file label_02/NNNN.txt')
+                         help='the input bag (its <bag>.labels sidecar), a sidecar folder, a '
+                         'KITTI tracking label file label_02/NNNN.txt or a nuScenes dataroot')
     outputs.add_argument('--timestamps', type=Path,
                          help="with a KITTI tracking file: the drive's timestamps.txt")
     outputs.add_argument('--camera', help='topic prefix of the camera to score (e.g. '

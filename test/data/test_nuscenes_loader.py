@@ -130,3 +130,38 @@ def test_evaluate_nuscenes_scores_the_keyframes(tmp_path: Path, tiny_weights: Pa
     assert main(['nuscenes', str(tmp_path / 'absent'), '--weights', str(weights)]) == 2
     assert main(['nuscenes', str(root), '--camera', 'CAM_NOWHERE', '--weights',
                  str(weights)]) == 2
+
+
+def test_a_bag_is_scored_against_a_nuscenes_dataroot_by_keyframe_stamp(
+        tmp_path: Path, tiny_weights: Path) -> None:
+    from patchdrivenet_ros.bag_labels import LabelError, label_source
+    from patchdrivenet_ros.config import PerceptionConfig
+    from patchdrivenet_ros.data.bags import write_bag
+    from patchdrivenet_ros.data.synthetic import generate_drive, profile_config
+    from patchdrivenet_ros.engine import PerceptionEngine
+    from patchdrivenet_ros.evaluation import score_bag
+    from patchdrivenet_ros.model.weights import load_weights
+
+    root = tmp_path / 'nuscenes'
+    _write_tables(root)
+    # Two frames at 12 Hz from the keyframe's stamp: the first is the keyframe, the second a
+    # sweep (unlabelled: it runs, for temporal reuse, but is not scored).
+    frames = generate_drive(profile_config('nuscenes', num_frames=2, seed=5,
+                                           start_ns=1533151603512404 * 1000))
+    bag = write_bag(frames, tmp_path / 'scene', profile='nuscenes', labels=False)
+    source = label_source(bag, root)
+    assert source.count == 1 and 'keyframes of nuScenes v1.0-mini' in source.matching
+    assert label_source(bag, root / 'v1.0-mini').count == 1
+    image = np.zeros((900, 1600, 3), np.uint8)
+    keyframe = source.truth(0, 1533151603512404 * 1000 + 400_000, image)  # within 1 ms
+    assert keyframe is not None
+    assert keyframe.class_ids.tolist() == [class_id('car'), class_id('pedestrian')]
+    assert source.truth(1, 1533151603512404 * 1000 + 83_333_333, image) is None  # a sweep
+    engine = PerceptionEngine(load_weights(tiny_weights),
+                              PerceptionConfig(device='cpu', patch_budget=2))
+    summary = score_bag(engine, bag, labels=root).summary()
+    assert summary['frames'] == 1
+    (root / 'v1.0-trainval').mkdir()
+    (root / 'v1.0-trainval' / 'sample_data.json').write_text('[]')
+    with pytest.raises(LabelError, match='several nuScenes versions'):
+        label_source(bag, root)
