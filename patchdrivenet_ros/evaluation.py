@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 import logging
 from pathlib import Path
@@ -125,17 +125,23 @@ class SequenceScore:
 
 
 def score_sequences(engine: PerceptionEngine, sequences: Iterable[Iterable[LabeledFrame]],
-                    score: SequenceScore | None = None) -> SequenceScore:
-    """Run the engine over each sequence in order (temporal state reset between them)."""
+                    score: SequenceScore | None = None,
+                    scored: Callable[[LabeledFrame], bool] | None = None) -> SequenceScore:
+    """Run the engine over each sequence in order (temporal state reset between them).
+
+    ``scored`` picks the frames that are scored (default: all); the others only run (they
+    feed temporal reuse, as the sweeps between nuScenes keyframes do).
+    """
     score = score or SequenceScore()
     for sequence in sequences:
-        _score_sequence(engine, sequence, [score])
+        _score_sequence(engine, sequence, [score], scored=scored)
     return score
 
 
 def _score_sequence(engine: PerceptionEngine, sequence: Iterable[LabeledFrame],
-                    scores: Sequence[SequenceScore], oracle_choice: bool = False) -> None:
-    """Run the engine over one sequence from a fresh temporal state; add each frame to scores."""
+                    scores: Sequence[SequenceScore], oracle_choice: bool = False,
+                    scored: Callable[[LabeledFrame], bool] | None = None) -> None:
+    """Run the engine over one sequence from a fresh temporal state; add frames to scores."""
     engine.reset()
     for frame in sequence:
         choice = [oracle_choice_scores(engine, frame)] if oracle_choice else None
@@ -143,8 +149,9 @@ def _score_sequence(engine: PerceptionEngine, sequence: Iterable[LabeledFrame],
         result = engine.infer([frame.image], stamps=[frame.stamp_ns * 1e-9],
                               choice_scores=choice)[0]
         latency = (time.perf_counter() - start) * 1e3
-        for score in scores:
-            score.add(frame, result, latency)
+        if scored is None or scored(frame):
+            for score in scores:
+                score.add(frame, result, latency)
 
 
 def oracle_choice_scores(engine: PerceptionEngine, frame: LabeledFrame) -> np.ndarray:

@@ -157,6 +157,12 @@ def load_nuscenes_scenes(dataroot: str | Path, version: str = 'v1.0-mini',
         yield frames
 
 
+def keyframe_stamps(nusc: Any, camera: str) -> set[int]:
+    """Return the stamps (ns) of one camera's keyframes."""
+    return {int(sd['timestamp']) * 1000 for sd in nusc.sample_data
+            if sd['is_key_frame'] and str(sd['filename']).startswith(f'samples/{camera}/')}
+
+
 def load_nuscenes(dataroot: str | Path, version: str = 'v1.0-mini', camera: str = 'CAM_FRONT',
                   keyframes_only: bool = True, nusc: Any = None) -> Iterator[LabeledFrame]:
     """Yield the frames of one camera over every scene, in time order per scene."""

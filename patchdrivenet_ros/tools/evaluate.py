@@ -216,20 +216,32 @@ def run_outputs(args: argparse.Namespace) -> list[dict[str, Any]]:
 
 
 def run_nuscenes(args: argparse.Namespace) -> list[dict[str, Any]]:
-    """Score the weights on a nuScenes camera's keyframes, scene by scene (reuse across them)."""
-    from patchdrivenet_ros.data.nuscenes import load_nuscenes_scenes
+    """Score the weights on a nuScenes camera's keyframes, scene by scene.
+
+    Temporal reuse runs across the keyframes (2 Hz), or with ``--sweeps`` across every frame
+    of the camera (12 Hz) while only the keyframes are scored.
+    """
+    from patchdrivenet_ros.data.nuscenes import (
+        keyframe_stamps,
+        load_nuscenes_scenes,
+        open_nuscenes,
+    )
 
     if not (args.dataroot / args.version).is_dir():
         raise EvaluationError(f'{args.dataroot}: no {args.version}/ table folder (a nuScenes '
                               'dataroot holds v1.0-mini/, samples/, sweeps/ and maps/)')
     try:
-        scenes = list(load_nuscenes_scenes(args.dataroot, args.version, args.camera))
+        nusc = open_nuscenes(args.dataroot, args.version)
+        scenes = list(load_nuscenes_scenes(args.dataroot, args.version, args.camera,
+                                           keyframes_only=not args.sweeps, nusc=nusc))
+        keyframes = keyframe_stamps(nusc, args.camera)
     except (KeyError, ValueError, OSError, AssertionError) as error:
         raise EvaluationError(f'cannot read nuScenes {args.version} in {args.dataroot} '
                               f'(camera {args.camera}): {error}') from None
-    if not any(scenes):
+    if not keyframes:
         raise EvaluationError(f'{args.dataroot}: no keyframes of {args.camera}')
-    summary = score_sequences(single_engine(args), scenes).summary()
+    summary = score_sequences(single_engine(args), scenes,
+                              scored=lambda frame: frame.stamp_ns in keyframes).summary()
     return [{'method': f'PatchDriveNet K={args.budget}',
              'split': f'nuscenes {args.version} {args.camera}', **summary}]
 
@@ -345,6 +357,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     nuscenes.add_argument('dataroot', type=Path)
     nuscenes.add_argument('--version', default='v1.0-mini')
     nuscenes.add_argument('--camera', default='CAM_FRONT')
+    nuscenes.add_argument('--sweeps', action='store_true',
+                          help='run every frame of the camera (12 Hz; sweeps/ needed), score '
+                          'the keyframes: temporal reuse as on the car')
     add_single_method(nuscenes)
     return parser.parse_args(argv)
 

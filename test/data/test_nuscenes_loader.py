@@ -165,3 +165,38 @@ def test_a_bag_is_scored_against_a_nuscenes_dataroot_by_keyframe_stamp(
     (root / 'v1.0-trainval' / 'sample_data.json').write_text('[]')
     with pytest.raises(LabelError, match='several nuScenes versions'):
         label_source(bag, root)
+
+
+def test_sweeps_run_between_keyframes_but_only_keyframes_are_scored(
+        tmp_path: Path, tiny_weights: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from patchdrivenet_ros.engine import PerceptionEngine
+    from patchdrivenet_ros.tools.evaluate import main
+
+    inferred: list[int] = []
+    infer = PerceptionEngine.infer
+
+    def counted(self: PerceptionEngine, *args: object, **kwargs: object) -> object:
+        inferred.append(1)
+        return infer(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(PerceptionEngine, 'infer', counted)
+
+    root = tmp_path / 'nuscenes'
+    _write_tables(root)
+    version = root / 'v1.0-mini'
+    rows = json.loads((version / 'sample_data.json').read_text())
+    rows[0]['next'] = 'sd1'
+    rows.append({**rows[0], 'token': 'sd1', 'timestamp': rows[0]['timestamp'] + 83_333,
+                 'is_key_frame': False, 'filename': 'sweeps/CAM_FRONT/s.jpg', 'prev': 'sd0',
+                 'next': ''})
+    (version / 'sample_data.json').write_text(json.dumps(rows))
+    (root / 'sweeps' / 'CAM_FRONT').mkdir(parents=True)
+    cv2.imwrite(str(root / 'sweeps' / 'CAM_FRONT' / 's.jpg'), np.zeros((900, 1600, 3), np.uint8))
+    assert len(list(load_nuscenes(root, keyframes_only=False))) == 2
+    for extra, ran in (([], 1), (['--sweeps'], 2)):
+        inferred.clear()
+        out = tmp_path / f'rows{len(extra)}.json'
+        assert main(['nuscenes', str(root), '--weights', str(tiny_weights), '--budget', '2',
+                     '--json', str(out), *extra]) == 0
+        (row,) = json.loads(out.read_text())
+        assert len(inferred) == ran and row['frames'] == 1  # the sweep runs, is not scored
