@@ -7,7 +7,8 @@ adverse; every method runs on the same frames in one process. ``bag`` scores a r
 (ROS 1, rosbag2 sqlite3 or MCAP) against its label sidecar; ``kitti`` scores a KITTI object
 folder (``image_2/``, ``label_2/``) with the KITTI 2D AP|R40 rules and COCO mAP;
 ``nuscenes`` a nuScenes camera's keyframes; ``outputs`` what a node published (an outputs bag
-of ``patchdrivenet-replay --record``), per frame and streaming.
+of ``patchdrivenet-replay --record``), per frame and streaming; ``reuse`` temporal reuse on
+five kinds of drive (tools/evaluate_reuse.py).
 """
 
 from __future__ import annotations
@@ -40,6 +41,9 @@ from patchdrivenet_ros.kitti_benchmark import score_engine, score_results
 from patchdrivenet_ros.model.baselines import run_settings
 from patchdrivenet_ros.model.shipped import UNIFORM_FAMILY, shipped_weights_dir, uniform_baseline
 from patchdrivenet_ros.model.weights import WeightsError, default_weights_path, load_weights
+from patchdrivenet_ros.reuse_evaluation import reuse_checks
+from patchdrivenet_ros.reuse_plot import plot_reuse
+from patchdrivenet_ros.tools import evaluate_reuse
 from patchdrivenet_ros.tools.params_file import default_params_file
 
 HELD_OUT_SEED = 900_000
@@ -343,6 +347,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     outputs.add_argument('--camera', help='topic prefix of the camera to score (e.g. '
                          '/replay/camera_0) when the bag holds several')
     outputs.add_argument('--json', type=Path, help='write the rows here')
+    evaluate_reuse.add_parser(sub, float_list,
+                              lambda text: [v.strip() for v in text.split(',') if v.strip()])
     kitti = sub.add_parser('kitti', help='a KITTI object folder: image_2/ and label_2/, scored '
                            'with the official devkit rules (2D AP|R40)')
     kitti.add_argument('root', type=Path)
@@ -370,13 +376,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(format='patchdrivenet-evaluate: %(levelname)s: %(message)s',
                         level=logging.INFO)
     run = {'synthetic': run_synthetic, 'bag': run_bag, 'kitti': run_kitti,
-           'nuscenes': run_nuscenes, 'outputs': run_outputs}[args.command]
+           'nuscenes': run_nuscenes, 'outputs': run_outputs,
+           'reuse': evaluate_reuse.run}[args.command]
     try:
         rows = run(args)
     except (WeightsError, ConfigError, EvaluationError) as error:
         print(f'patchdrivenet-evaluate: error: {error}', file=sys.stderr)
         return 2
-    print(format_table(rows, KITTI_COLUMNS if args.command == 'kitti' else COLUMNS))
+    if args.command == 'reuse':
+        print(evaluate_reuse.format_rows(rows))
+        print(format_checks(reuse_checks(rows)))
+        if args.plot:
+            print(f'plot: {plot_reuse(rows, args.plot)}')
+    else:
+        print(format_table(rows, KITTI_COLUMNS if args.command == 'kitti' else COLUMNS))
     if args.command == 'synthetic':
         print(format_margins(rows))
         print(format_checks(check_targets(rows)))
