@@ -32,6 +32,7 @@ def plot_reuse(rows: Sequence[Row], path: Path) -> Path:
     import matplotlib
 
     matplotlib.use('Agg')
+    from matplotlib import ticker
     import matplotlib.pyplot as plt
 
     profiles = list(dict.fromkeys(r['profile'] for r in rows))
@@ -51,6 +52,9 @@ def plot_reuse(rows: Sequence[Row], path: Path) -> Path:
                     axis.plot(row['gflops_per_frame'], row[metric], '*', color='tab:red',
                               markersize=13, label='default')
             axis.set_xscale('log')
+            axis.xaxis.set_major_locator(ticker.LogLocator(base=2))
+            axis.xaxis.set_major_formatter(ticker.FormatStrFormatter('%g'))
+            axis.xaxis.set_minor_formatter(ticker.NullFormatter())
             axis.set_title(f'{label} ({profile})', fontsize=9)
             axis.set_xlabel('GFLOPs per frame', fontsize=8)
             axis.tick_params(labelsize=7)
