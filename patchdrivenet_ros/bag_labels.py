@@ -7,6 +7,8 @@
 - A KITTI tracking label file (``label_02/NNNN.txt``): boxes only (no masks: segmentation is not
   scored), matched to the bag's frames in order (frame k of the file is the k-th image of the
   topic), or with the drive's ``timestamps.txt`` to the nearest stamp within 5 ms.
+- A KITTI object folder (``label_2/``): boxes only, the k-th label file (in name order) for
+  the k-th image of the topic (a bag made from the folder's ``image_2/`` in name order).
 - A nuScenes dataroot (or one of its ``v1.0-*`` table folders): boxes only, projected from the
   3D boxes (data/nuscenes.py); a frame is labelled when its stamp is within 1 ms of a camera
   keyframe's ``sample_data`` timestamp (converters stamp frames with it); sweeps are not
@@ -24,7 +26,12 @@ import numpy as np
 
 from patchdrivenet_ros.data.bags import load_label_sidecar, sidecar_path
 from patchdrivenet_ros.data.frame import FrameLabels, LabeledFrame
-from patchdrivenet_ros.data.kitti import KittiObject, objects_to_frame, read_tracking_labels
+from patchdrivenet_ros.data.kitti import (
+    KittiObject,
+    objects_to_frame,
+    read_object_labels,
+    read_tracking_labels,
+)
 
 STAMP_TOLERANCE_NS = 5_000_000
 """A bag stamp matches a timestamps.txt line within this distance (KITTI runs at 10 Hz)."""
@@ -112,6 +119,31 @@ class KittiTrackingLabels:
         return [] if self._times is None else self._times.tolist()
 
 
+class KittiObjectLabels:
+    """A KITTI object folder's label_2 files, matched in order."""
+
+    def __init__(self, root: Path) -> None:
+        self._files = sorted((root / 'label_2').glob('*.txt'))
+        if not self._files:
+            raise LabelError(f'{root / "label_2"}: no label files')
+        self.count = len(self._files)
+        self.matching = f'in order: the k-th file of {root / "label_2"} is the k-th image'
+
+    def truth(self, index: int, stamp_ns: int, image: np.ndarray) -> LabeledFrame | None:
+        """Return the boxes of the index-th label file (None past the last)."""
+        if index >= len(self._files):
+            return None
+        try:
+            objects = read_object_labels(self._files[index])
+        except (OSError, ValueError) as error:
+            raise LabelError(f'cannot read the labels {self._files[index]}: {error}') from None
+        return objects_to_frame(image, objects, index, stamp_ns)
+
+    def stamps(self) -> list[int]:
+        """Return nothing: object labels carry no stamps."""
+        return []
+
+
 NUSCENES_TOLERANCE_NS = 1_000_000
 """A bag stamp matches a nuScenes keyframe within this distance (cameras run at 12 Hz)."""
 
@@ -172,6 +204,8 @@ def label_source(bag: Path, labels: Path | None, timestamps: Path | None = None
         if not labels.is_file():
             raise LabelError(f'no label file {labels}')
         return KittiTrackingLabels(labels, timestamps)
+    if labels is not None and (labels / 'label_2').is_dir():
+        return KittiObjectLabels(labels)
     tables = nuscenes_tables(labels) if labels is not None and labels.is_dir() else None
     if tables is not None:
         return NuScenesLabels(*tables)

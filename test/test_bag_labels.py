@@ -66,3 +66,28 @@ def test_timestamps_of_another_drive_match_nothing(drive: dict[str, Path], tmp_p
                  str(shifted), '--weights', str(drive['weights'])]) == 2
     error = capsys.readouterr().err
     assert 'none of its 4 frames has a label' in error and 'within 5 ms' in error
+
+
+def test_a_kitti_object_folder_labels_the_bag_in_order(drive: dict[str, Path],
+                                                       tmp_path: Path) -> None:
+    from patchdrivenet_ros.bag_labels import KittiObjectLabels, label_source
+    from patchdrivenet_ros.data.exporters import tracking_objects
+    from patchdrivenet_ros.data.kitti import format_object
+
+    frames = list(generate_drive(profile_config('kitti', num_frames=4, seed=5, width=320,
+                                                height=128)))
+    folder = tmp_path / 'training'
+    (folder / 'label_2').mkdir(parents=True)
+    for frame in frames:
+        lines = [format_object(obj) for obj in tracking_objects(frame)]
+        (folder / 'label_2' / f'{frame.index:06d}.txt').write_text(
+            ''.join(line + '\n' for line in lines))
+    source = label_source(drive['bag'], folder)
+    assert isinstance(source, KittiObjectLabels) and source.count == 4
+    truth = source.truth(1, frames[1].stamp_ns, frames[1].image)
+    assert truth is not None and len(truth.boxes) == len(frames[1].boxes)
+    assert source.truth(4, 0, frames[0].image) is None
+    by_folder = _row({**drive, 'labels': folder}, tmp_path)
+    by_tracking = _row(drive, tmp_path)
+    assert by_folder['frames'] == by_tracking['frames'] == 4
+    assert by_folder['map50'] == pytest.approx(by_tracking['map50'])

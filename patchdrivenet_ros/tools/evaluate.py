@@ -330,8 +330,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     bag.add_argument('--topic', help='image topic (default: every image topic)')
     bag.add_argument('--labels', type=Path,
                      help='label sidecar folder (default: <bag>.labels), a KITTI tracking '
-                     'label file label_02/NNNN.txt (boxes only, matched in order) or a '
-                     'nuScenes dataroot (boxes of the camera keyframes, matched by stamp)')
+                     'label file label_02/NNNN.txt (boxes only, matched in order), a KITTI '
+                     'object folder with label_2/ (in order) or a nuScenes dataroot (boxes of '
+                     'the camera keyframes, matched by stamp)')
     bag.add_argument('--timestamps', type=Path,
                      help="with a KITTI tracking file: the drive's timestamps.txt, to match "
                      'frames by stamp instead of by order')
