@@ -11,14 +11,15 @@ BAG is a rosbag2 folder, a bare ``.mcap`` or ``.db3`` file or a ROS 1 ``.bag``. 
 ``--topic``; several cameras share one node and its patch budget (``cameras`` parameter).
 Frames are published unchanged on the bag's own topics with ``/clock`` beside them, at the
 recorded pace times ``--rate`` or, with ``--lockstep``, each frame once the node answered the
-camera's previous one (the clock then runs at wall speed from each frame's bag time). By
-default the tool starts the node itself (``config/perception.yaml`` or ``--params-file``, then
-``--param`` overrides, ``use_sim_time`` on, inputs remapped to the bag's topics) and stops it
-at the end; ``--no-node`` plays to a node already running in ``--namespace`` that subscribes
-the bag's topics. ``--record OUT`` writes everything the node published (masks, colour and
-attention images, detections, label info, diagnostics) to an MCAP bag. A summary (frames in
-and out, latency, drops) is printed and, with ``--json``, written. Exit status: 0 when frames
-were answered, 1 when none was or the node failed, 2 on bad input.
+camera's previous one or ANSWER_TIMEOUT_S passed (the clock then runs at wall speed from each
+frame's bag time). By default the tool starts the node itself (``config/perception.yaml`` or
+``--params-file``, then ``--param`` overrides, ``use_sim_time`` on, inputs remapped to the
+bag's topics) and stops it at the end; ``--no-node`` plays to a node already running in
+``--namespace`` that subscribes the bag's topics. ``--record OUT`` writes everything the node
+published (masks, colour and attention images, detections, label info, diagnostics) to an
+MCAP bag. A summary (frames in and out, latency, drops) is printed and, with ``--json``,
+written. Exit status: 0 when frames were answered, 1 when none was or the node failed, 2 on
+bad input.
 """
 
 from __future__ import annotations
@@ -126,9 +127,7 @@ def play(player: Player, frames: Iterable[BagFrame], total: int, pace: Pace,
                 time.sleep(max(0.0, due - time.monotonic()))
             player.send(frame, clock_rate)
             bar.update()
-            state = player.state
-            bar.set_postfix(answered=sum(f.answered_s is not None for f in state.frames.values()),
-                            refresh=False)
+            bar.set_postfix(answered=player.state.answered, refresh=False)
     _wait_for_last_answers(player)
 
 
@@ -146,8 +145,8 @@ def _wait_for_last_answers(player: Player) -> None:
 
     def finished() -> bool:
         quiet = time.time() - max([state.last_output_s,
-                                   *(f.sent_s for f in state.frames.values())])
-        if all(f.answered_s is not None for f in state.frames.values()):
+                                   *(f.sent_s for f in state.last_sent.values())])
+        if state.answered == len(state.frames):
             return quiet > SETTLE_S
         return quiet > QUIET_END_S
 

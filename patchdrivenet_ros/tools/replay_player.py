@@ -60,6 +60,8 @@ class PlayState:
     """What the player saw: frames by (camera, stamp), the node's newest status, counts."""
 
     frames: dict[tuple[str, int], SentFrame] = field(default_factory=dict)
+    answered: int = 0  # frames whose mask arrived
+    last_sent: dict[str, SentFrame] = field(default_factory=dict)  # per camera
     diagnostics: dict[str, str] = field(default_factory=dict)
     recorded: int = 0
     statuses: int = 0  # statuses of the node received
@@ -170,6 +172,7 @@ class Player:
                     (camera, int(stamp.sec) * 1_000_000_000 + int(stamp.nanosec)))
                 if frame is not None and frame.answered_s is None:
                     frame.answered_s = arrived
+                    self.state.answered += 1
             if self._on_output is not None:
                 self._on_output(camera, name, message)
         with self._changed:
@@ -224,7 +227,8 @@ class Player:
         """Publish /clock at the frame's bag time, then the frame (its CDR bytes unchanged)."""
         self._clock.set(frame.bag_ns, clock_rate)
         key = (frame.stream.camera, frame.stamp_ns)
-        self.state.frames[key] = SentFrame(frame.stream.camera, time.time())
+        sent = self.state.frames[key] = SentFrame(frame.stream.camera, time.time())
+        self.state.last_sent[frame.stream.camera] = sent
         if self._writer is not None:
             self._write(self._sent[frame.stream.camera], self._sent_marker(frame))
         self._publishers[frame.stream.topic].publish(frame.cdr)
@@ -238,9 +242,9 @@ class Player:
         return bytes(self._store.serialize_cdr(header, SENT_TYPE))
 
     def pending(self, camera: str) -> bool:
-        """Whether a frame of ``camera`` sent earlier has not been answered yet."""
-        return any(f.answered_s is None for f in self.state.frames.values()
-                   if f.camera == camera)
+        """Whether the frame of ``camera`` sent last has not been answered yet."""
+        last = self.state.last_sent.get(camera)
+        return last is not None and last.answered_s is None
 
     def close(self) -> None:
         """Stop spinning, finish the recording and shut the node down."""

@@ -205,3 +205,32 @@ def test_a_recording_scores_its_frames_and_their_streaming_form(
     assert scored.camera == '/replay_scored'
     assert scored.own.summary()['frames'] == summary['frames_out'] == FRAMES
     assert scored.streaming is not None and scored.streaming.summary()['frames'] == FRAMES
+
+
+def test_lockstep_waits_for_the_last_frame_only(ros_client: Any) -> None:
+    """A frame the node never answered must not hold up every later frame (one wait each)."""
+    from rclpy.qos import QoSProfile, ReliabilityPolicy
+    from sensor_msgs.msg import Image
+
+    from patchdrivenet_ros.data.bags import IMAGE
+    from patchdrivenet_ros.tools.replay_bag import BagFrame, CameraStream
+    from patchdrivenet_ros.tools.replay_player import Player
+
+    stream = CameraStream('/lockstep/camera', IMAGE, '', 2)
+    player = Player([stream], '/lockstep', 'patchdrivenet')
+    try:
+        for stamp in (1_000_000_000, 2_000_000_000):
+            player.send(BagFrame(stream, stamp, stamp, b'\x00\x01\x00\x00'), 1.0)
+        assert player.pending('')
+        mask = ros_client.node.create_publisher(
+            Image, '/lockstep/segmentation/mask',
+            QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE))
+        answer = Image(height=1, width=1, encoding='mono8', step=1, data=b'\x00')
+        answer.header.stamp.sec = 2
+        assert ros_client.wait_for(lambda: mask.get_subscription_count() > 0, 20.0)
+        mask.publish(answer)
+        assert player.wait_for(lambda: not player.pending(''), 20.0)  # the first never came
+        assert player.state.answered == 1
+        assert player.state.frames[('', 1_000_000_000)].answered_s is None
+    finally:
+        player.close()
