@@ -135,3 +135,17 @@ def test_missing_baseline_weights_are_a_clear_error(tmp_path: Path, capsys) -> N
                  '--params-file', '', '--drives', '1', '--frames', '1']) == 2
     error = capsys.readouterr().err
     assert 'sf_0.5.safetensors' in error and 'no such weights file' in error
+
+
+def test_patchdrivenet_rows_take_the_global_scale_asked_for() -> None:
+    from patchdrivenet_ros.tools.evaluate import methods, parse_args
+
+    args = parse_args(['synthetic', '--global-scale', '0.25', '--budgets', '0,12',
+                       '--scales', '0.5', '--params-file', ''])
+    rows = {row.name: row for row in methods(args)}
+    assert rows['PatchDriveNet K=12'].config.global_scale == 0.25
+    assert rows['PatchDriveNet K=0'].config.global_scale == 0.25
+    assert rows['SF-0.5'].config.global_scale == 0.5  # the uniform family keeps its own scale
+    default_args = parse_args(['synthetic', '--budgets', '12', '--scales', ''])
+    (row, *_) = methods(default_args)
+    assert row.config.global_scale == PerceptionConfig().global_scale

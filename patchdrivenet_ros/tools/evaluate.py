@@ -98,7 +98,8 @@ def default_method(args: argparse.Namespace, base: PerceptionConfig) -> Method:
 
 def methods(args: argparse.Namespace) -> list[Method]:
     """Build the compared methods from the command line."""
-    base = PerceptionConfig(device=args.device, threads=args.threads)
+    base = PerceptionConfig(device=args.device, threads=args.threads,
+                            global_scale=args.global_scale)
     rows = [Method(member.name, member.weights(args.baselines), member.config(base), 'uniform')
             for member in map(uniform_baseline, args.scales)]
     if args.sf_depth_half_weights:
@@ -305,6 +306,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     synthetic.add_argument('--params-file', type=optional_path, default=default_params_file(),
                            help='the default row runs these node parameters '
                                 '(default: config/perception.yaml; "" = no default row)')
+    synthetic.add_argument('--global-scale', type=float,
+                           default=PerceptionConfig().global_scale,
+                           help="global stream scale of the PatchDriveNet rows (default: the "
+                           "node's; use the scale the weights were trained at)")
     synthetic.add_argument('--budgets', type=int_list, default=[0, 4, 8, 12, 16, 24],
                            help='PatchDriveNet budgets without reuse, e.g. 0,4,12,24')
     synthetic.add_argument('--oracle-budgets', type=int_list, default=[12],
