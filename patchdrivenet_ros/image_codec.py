@@ -44,7 +44,7 @@ def decode_compressed(data: bytes | memoryview) -> np.ndarray:
             if image.mode in _SIXTEEN_BIT_MODES:
                 grey = (np.asarray(image).astype(np.uint32) >> 8).astype(np.uint8)
                 return np.repeat(grey[..., None], 3, axis=2)
-            return np.asarray(image if image.mode == 'RGB' else image.convert('RGB'))
+            return np.array(image if image.mode == 'RGB' else image.convert('RGB'))  # writable
     except DecodeError:
         raise
     except Exception as error:  # Pillow raises OSError, SyntaxError, ValueError, EOFError, ...

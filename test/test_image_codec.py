@@ -29,6 +29,8 @@ def test_colour_frames_equal_opencv(extension: str) -> None:
     data = cv2.imencode(extension, _scene())[1].tobytes()
     decoded = decode_compressed(data)
     assert decoded.dtype == np.uint8 and decoded.shape == (90, 160, 3)
+    # Writable: torch warns (in the node's log) when handed a read-only array.
+    assert decoded.flags.writeable
     np.testing.assert_array_equal(decoded, _opencv(data))
 
 
