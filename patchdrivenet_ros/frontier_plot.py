@@ -25,13 +25,25 @@ def drive_se(row: Row, metric: str) -> float:
     return se if se == se else 0.0  # NaN -> 0
 
 
+def gflops_axis(axis: Any, title: str) -> None:
+    """Style a panel whose x axis is GFLOPs per frame (log scale, plain numbers)."""
+    from matplotlib import ticker
+
+    axis.set_xscale('log')
+    axis.xaxis.set_major_locator(ticker.LogLocator(base=2))
+    axis.xaxis.set_major_formatter(ticker.FormatStrFormatter('%g'))
+    axis.xaxis.set_minor_formatter(ticker.NullFormatter())
+    axis.set_title(title, fontsize=9)
+    axis.set_xlabel('GFLOPs per frame', fontsize=8)
+    axis.grid(True, alpha=0.3)
+
+
 def plot_frontier(rows: Sequence[Row], path: Path,
                   metrics: Sequence[str] = FRONTIER_METRICS) -> Path:
     """Write a PNG with accuracy against GFLOPs per frame (log axis) for every split."""
     import matplotlib
 
     matplotlib.use('Agg')
-    from matplotlib import ticker
     import matplotlib.pyplot as plt
 
     splits = list(dict.fromkeys(r['split'] for r in rows))
@@ -54,13 +66,7 @@ def plot_frontier(rows: Sequence[Row], path: Path,
                 if row['split'] == split and row.get('default'):
                     axis.plot(row['gflops_per_frame'], row[metric], '*', color='tab:red',
                               markersize=12, label='default')
-            axis.set_xscale('log')
-            axis.xaxis.set_major_locator(ticker.LogLocator(base=2))
-            axis.xaxis.set_major_formatter(ticker.FormatStrFormatter('%g'))
-            axis.xaxis.set_minor_formatter(ticker.NullFormatter())
-            axis.set_title(f'{LABELS.get(metric, metric)} ({split})', fontsize=9)
-            axis.set_xlabel('GFLOPs per frame', fontsize=8)
-            axis.grid(True, alpha=0.3)
+            gflops_axis(axis, f'{LABELS.get(metric, metric)} ({split})')
     axes[0][0].legend(fontsize=7)
     figure.tight_layout()
     path = Path(path)

@@ -8,6 +8,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from patchdrivenet_ros.frontier_plot import gflops_axis
+
 METRICS = (('miou', 'mIoU'), ('map50', 'mAP50'))
 STYLES = {'budget': ('s-', 'tab:grey', 'smaller budget, no reuse'),
           'interval': ('v-', 'tab:orange', 'SF-interval-k'),
@@ -32,7 +34,6 @@ def plot_reuse(rows: Sequence[Row], path: Path) -> Path:
     import matplotlib
 
     matplotlib.use('Agg')
-    from matplotlib import ticker
     import matplotlib.pyplot as plt
 
     profiles = list(dict.fromkeys(r['profile'] for r in rows))
@@ -51,14 +52,8 @@ def plot_reuse(rows: Sequence[Row], path: Path) -> Path:
                 if row['profile'] == profile and row.get('default'):
                     axis.plot(row['gflops_per_frame'], row[metric], '*', color='tab:red',
                               markersize=13, label='default')
-            axis.set_xscale('log')
-            axis.xaxis.set_major_locator(ticker.LogLocator(base=2))
-            axis.xaxis.set_major_formatter(ticker.FormatStrFormatter('%g'))
-            axis.xaxis.set_minor_formatter(ticker.NullFormatter())
-            axis.set_title(f'{label} ({profile})', fontsize=9)
-            axis.set_xlabel('GFLOPs per frame', fontsize=8)
+            gflops_axis(axis, f'{label} ({profile})')
             axis.tick_params(labelsize=7)
-            axis.grid(True, alpha=0.3)
     axes[0][0].legend(fontsize=7)
     figure.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
