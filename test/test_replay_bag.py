@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+import sys
 
 import numpy as np
 import pytest
@@ -179,3 +180,13 @@ def test_several_topics_get_the_running_node_camera_names(tmp_path: Path) -> Non
     session = Session(bag, cameras=('front',), start_node=False)
     with pytest.raises(ReplayError, match='--cameras names 1 cameras for 2 topics'):
         run(session)
+
+
+def test_without_ros_the_replay_says_what_it_needs(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    bag = write_ros2(tmp_path / 'one', {'/cam': IMAGE}, [1])
+    monkeypatch.setitem(sys.modules, 'rclpy', None)  # import rclpy now raises ImportError
+    assert main([str(bag), '--no-node']) == 1
+    err = capsys.readouterr().err
+    assert 'needs ROS 2 (rclpy)' in err and 'Traceback' not in err

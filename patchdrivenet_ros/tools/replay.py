@@ -340,6 +340,10 @@ def main(argv: list[str] | None = None) -> int:
     except ReplayError as error:
         print(f'error: {error}', file=sys.stderr)
         return 2
+    except ImportError as error:
+        print(f'error: the replay needs ROS 2 (rclpy) and vision_msgs: source your ROS setup '
+              f'or .ws/env.sh ({error})', file=sys.stderr)
+        return 1
     except RuntimeError as error:
         print(f'error: {error}', file=sys.stderr)
         return 1
