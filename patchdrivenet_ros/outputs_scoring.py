@@ -65,6 +65,9 @@ def score_outputs(path: Path, labels: Path, timestamps: Path | None = None,
     except (OutputsError, LabelError) as error:
         raise EvaluationError(str(error)) from None
     LOG.info('%s: outputs of %s, labels matched %s', path, prefix, source.matching)
+    if not outputs.sent_ns:
+        LOG.info('%s: no %s/replay/sent markers, so no streaming scores (a recording of '
+                 'patchdrivenet-replay --record has them)', path, prefix)
     frames = sorted(outputs.sent_ns or outputs.masks)
     shape = next(iter(outputs.masks.values())).shape[:2] if outputs.masks else (1, 1)
     image = np.zeros((*shape, 3), np.uint8)
