@@ -30,6 +30,9 @@ SENT_TYPE = 'std_msgs/msg/Header'
 
 Detections = tuple[np.ndarray, np.ndarray, np.ndarray]
 """Boxes (N, 4) xyxy float32, scores (N,) float32, class ids (N,) int64."""
+NO_DETECTIONS: Detections = (np.zeros((0, 4), np.float32), np.zeros(0, np.float32),
+                             np.zeros(0, np.int64))
+"""What a frame without an output on hand predicts."""
 
 
 class OutputsError(Exception):
@@ -144,6 +147,7 @@ def _keep(outputs: RecordedOutputs, name: str, message: Any, log_ns: int) -> Non
         outputs.detections[stamp] = detection_arrays(message)
 
 
-__all__ = ['DETECTIONS', 'MASK', 'SENT', 'SENT_TYPE', 'Detections', 'OutputsError',
+__all__ = ['DETECTIONS', 'MASK', 'NO_DETECTIONS', 'SENT', 'SENT_TYPE', 'Detections',
+           'OutputsError',
            'RecordedOutputs', 'detection_arrays', 'image_pixels', 'read_outputs', 'stamp_ns',
            'streaming_sources']

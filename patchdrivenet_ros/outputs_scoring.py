@@ -21,6 +21,7 @@ from patchdrivenet_ros.bag_labels import LabelError, label_source
 from patchdrivenet_ros.classes import IGNORE_INDEX
 from patchdrivenet_ros.evaluation import EvaluationError, SequenceScore
 from patchdrivenet_ros.outputs_bag import (
+    NO_DETECTIONS,
     OutputsError,
     RecordedOutputs,
     read_outputs,
@@ -45,12 +46,10 @@ def _published(outputs: RecordedOutputs, stamp: int | None, shape: tuple[int, in
     """Return the published output of ``stamp`` as a FrameResult (None: nothing on hand)."""
     if stamp is None or stamp not in outputs.masks:
         mask = np.full(shape, IGNORE_INDEX, np.uint8)
-        boxes, scores, ids = (np.zeros((0, 4), np.float32), np.zeros(0, np.float32),
-                              np.zeros(0, np.int64))
+        boxes, scores, ids = NO_DETECTIONS
     else:
         mask = outputs.masks[stamp]
-        boxes, scores, ids = outputs.detections.get(stamp, (
-            np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros(0, np.int64)))
+        boxes, scores, ids = outputs.detections.get(stamp, NO_DETECTIONS)
     return FrameResult(mask=mask, boxes=boxes, scores=scores, class_ids=ids,
                        plan=PatchPlan.empty(), saliency=np.zeros((0, 0), np.float32),
                        flops=float('nan'))

@@ -36,9 +36,15 @@ from patchdrivenet_ros.data.bags import BAG_PROFILES, load_label_sidecar, write_
 from patchdrivenet_ros.data.frame import FrameLabels, LabeledFrame
 from patchdrivenet_ros.data.synthetic import generate_drive, profile_config
 from patchdrivenet_ros.metrics import DetectionEvaluator, SegmentationEvaluator
-from patchdrivenet_ros.outputs_bag import detection_arrays, image_pixels, streaming_sources
+from patchdrivenet_ros.outputs_bag import (
+    NO_DETECTIONS,
+    detection_arrays,
+    image_pixels,
+    stamp_ns,
+    streaming_sources,
+)
 from patchdrivenet_ros.tools.replay import Pace, Session, run
-from patchdrivenet_ros.tools.replay_bag import BagFrame, ReplayError, header_stamp_ns
+from patchdrivenet_ros.tools.replay_bag import BagFrame, ReplayError
 from patchdrivenet_ros.visualize import mosaic
 
 if TYPE_CHECKING:
@@ -49,7 +55,6 @@ NAMESPACE = '/demo'
 KEPT = ('segmentation/mask', 'segmentation/color', 'patch_attention', 'detections')
 """The outputs of a frame the demo keeps (scores and previews)."""
 VIDEO_FPS = 10.0
-_NO_DETECTIONS = (np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros(0, np.int64))
 
 
 @dataclass
@@ -69,7 +74,7 @@ def output_recorder(records: dict[int, FrameRecord]) -> OutputCallback:
     """Return the replay callback that keeps each frame's outputs in its record (by stamp)."""
 
     def keep(camera: str, name: str, message: Any) -> None:
-        record = records.get(header_stamp_ns(message)) if name in KEPT else None
+        record = records.get(stamp_ns(message)) if name in KEPT else None
         if record is None:
             return
         if name == 'segmentation/mask':
@@ -113,7 +118,7 @@ def _score(pairs: list[tuple[FrameRecord | None, FrameLabels]]) -> dict[str, flo
         found = record.detections if record is not None else None
         segmentation.add(mask if mask is not None else np.full_like(truth.mask, IGNORE_INDEX),
                          truth.mask)
-        boxes, scores, ids = found if found is not None else _NO_DETECTIONS
+        boxes, scores, ids = found if found is not None else NO_DETECTIONS
         detection.add(boxes, scores, ids, truth.boxes, truth.class_ids)
     seg, det = segmentation.summary(), detection.summary()
     return {'miou': seg['miou'], 'thin_iou': seg['thin_iou'], 'map50': det['map50']}

@@ -78,11 +78,15 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
                 'motion_threshold': config.motion_threshold,
                 'patch_budget': config.patch_budget,
                 'interval_k': config.interval_k if config.method == 'sf_interval' else None,
-                **{key: summary[key] for key in ROW_KEYS},
-                'drives': [{key: score.summary()[key] for key in ROW_KEYS} for score in each],
+                **_pick(summary),
+                'drives': [_pick(score.summary()) for score in each],
             })
     order = list(args.profiles)
     return sorted(rows, key=lambda row: order.index(row['profile']))  # stable: method order
+
+
+def _pick(summary: dict[str, Any]) -> dict[str, Any]:
+    return {key: summary[key] for key in ROW_KEYS}
 
 
 def format_rows(rows: Sequence[dict[str, Any]]) -> str:

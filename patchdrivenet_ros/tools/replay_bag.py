@@ -20,6 +20,7 @@ from rosbags.highlevel import AnyReader, AnyReaderError
 from rosbags.typesys import Stores, get_typestore
 
 from patchdrivenet_ros.data.bags import COMPRESSED, IMAGE
+from patchdrivenet_ros.outputs_bag import stamp_ns
 
 CAMERA_TYPES = (IMAGE, COMPRESSED)
 
@@ -99,12 +100,6 @@ def camera_streams(reader: AnyReader, topics: Sequence[str] = ()) -> list[Camera
                          found[topic][1]) for index, topic in enumerate(chosen)]
 
 
-def header_stamp_ns(message: Any) -> int:
-    """Return a message's header stamp in nanoseconds."""
-    stamp = message.header.stamp
-    return int(stamp.sec) * 1_000_000_000 + int(stamp.nanosec)
-
-
 def bag_frames(reader: AnyReader, streams: Sequence[CameraStream]) -> Iterator[BagFrame]:
     """Yield the streams' messages in bag time order, as ROS 2 CDR bytes with their stamps."""
     by_topic = {stream.topic: stream for stream in streams}
@@ -112,7 +107,7 @@ def bag_frames(reader: AnyReader, streams: Sequence[CameraStream]) -> Iterator[B
     for connection, bag_ns, raw in reader.messages(connections=connections):
         message = reader.deserialize(raw, connection.msgtype)
         cdr = bytes(raw) if reader.is2 else ros2_cdr(message, connection.msgtype)
-        yield BagFrame(by_topic[connection.topic], int(bag_ns), header_stamp_ns(message), cdr)
+        yield BagFrame(by_topic[connection.topic], int(bag_ns), stamp_ns(message), cdr)
 
 
 def ros2_cdr(message: Any, msgtype: str) -> bytes:
@@ -130,4 +125,4 @@ def ros2_cdr(message: Any, msgtype: str) -> bytes:
 
 
 __all__ = ['BagFrame', 'CameraStream', 'ReplayError', 'bag_frames', 'camera_streams',
-           'header_stamp_ns', 'read_bag', 'ros2_cdr']
+           'read_bag', 'ros2_cdr']
