@@ -58,10 +58,8 @@ ANSWER_TIMEOUT_S = 20.0
 """Lockstep: the longest wait for a frame's answer before the next frame is sent anyway."""
 QUIET_END_S = 3.0
 """The replay ends this long after the last output once frames are still unanswered."""
-SETTLE_S = 2.0
-"""Once every mask is in, the other outputs of the last frames (detections, then the debug
-images, rendered after the mask) get this long after the last output: 0.5 s lost a colour
-image on a loaded machine."""
+SETTLE_S = 0.5
+"""Once every mask is in, the other outputs of the last frames get this long after the last."""
 STATUS_WAIT_S = 3.0
 """At the end, the longest wait for one more diagnostics status (the node's final counts)."""
 NODE_PARAMETERS = frozenset(f.name for f in fields(PerceptionConfig)) | {'use_sim_time'}

@@ -91,6 +91,7 @@ class Player:
         self._changed = threading.Condition()
         self._writer: Any = None
         self._write_lock = threading.Lock()
+        self._outputs: list[Any] = []  # per-frame output subscriptions (they must match first)
         self.context = rclpy.Context()
         rclpy.init(args=['patchdrivenet-replay'], context=self.context)  # not the tool's argv
         self.node = rclpy.create_node('patchdrivenet_replay', context=self.context)
@@ -140,7 +141,10 @@ class Player:
             qos = latched_qos() if name == 'label_info' else output_qos(depth=50)
             receive = partial(self._on_raw, camera, name, types[kind], connection,
                               deserialize_message)
-            self.node.create_subscription(types[kind], topic, receive, qos, raw=True)
+            subscription = self.node.create_subscription(types[kind], topic, receive, qos,
+                                                         raw=True)
+            if name in OUTPUTS and name != 'label_info':
+                self._outputs.append(subscription)
 
     def _on_raw(self, camera: str, name: str, msg_class: Any, connection: Any,
                 deserialize: Callable[[bytes, Any], Any], raw: bytes) -> None:
@@ -191,7 +195,7 @@ class Player:
         return wait_on(self._changed, predicate, timeout_s, poll_s=0.1)
 
     def wait_ready(self, alive: Callable[[], bool], timeout_s: float, reliable: bool) -> bool:
-        """Wait until every camera topic has a subscriber and every mask topic a publisher.
+        """Wait until every camera topic has a subscriber and every output topic a publisher.
 
         ``reliable``: wait for a reliable subscriber. A node matching its publishers'
         reliability subscribes best effort while it sees no publisher, then reliably; large
@@ -207,10 +211,11 @@ class Player:
             return any(not reliable or i.qos_profile.reliability == ReliabilityPolicy.RELIABLE
                        for i in infos)
 
-        def ready() -> bool:
+        def ready() -> bool:  # the node publishes debug images only to matched subscribers
             return (all(subscribed(topic) and publisher.get_subscription_count() > 0
                         for topic, publisher in self._publishers.items())
-                    and all(self.node.count_publishers(m) > 0 for m in masks))
+                    and all(self.node.count_publishers(m) > 0 for m in masks)
+                    and all(s.get_publisher_count() > 0 for s in self._outputs))
 
         since: list[float] = []  # when ready() last became true
 
