@@ -23,6 +23,7 @@ from patchdrivenet_ros.tools.waiting import wait_on
 
 Stamp = tuple[int, int]
 WRITER_DEPTH = 10
+RESEND_S = 5.0  # a repeatable service request unanswered this long is sent again
 
 
 def to_message(spec: Spec) -> Any:
@@ -183,17 +184,28 @@ class SoakClient:
             return settled
         return view.diagnostics[-1][1] if view.diagnostics else {}
 
-    def call(self, service_type: Any, name: str, request: Any, timeout_s: float) -> Any:
-        """Call service ``name`` and return its response (None when none came in time)."""
+    def call(self, service_type: Any, name: str, request: Any, timeout_s: float,
+             resend_s: float = RESEND_S) -> Any:
+        """Call service ``name`` and return its response (None when none came in time).
+
+        For requests that are safe to repeat (the parameter services): unanswered after
+        ``resend_s``, the request goes again, since a freshly matched service can lose its
+        first response while its response writer has not yet matched this client's reader.
+        """
         client = self._clients.get(name)
         if client is None:
             client = self._clients[name] = self.node.create_client(service_type, name)
+        end = time.monotonic() + timeout_s
         if not client.wait_for_service(timeout_sec=timeout_s):
             return None
-        future = client.call_async(request)
-        future.add_done_callback(lambda _: self._notify())
-        self.wait_for(future.done, timeout_s)
-        return future.result() if future.done() else None
+        futures: list[Any] = []
+        while time.monotonic() < end or not futures:
+            futures.append(client.call_async(request))
+            futures[-1].add_done_callback(lambda _: self._notify())
+            window = max(min(resend_s, end - time.monotonic()), 0.0)
+            if self.wait_for(lambda: any(f.done() for f in futures), window):
+                return next(f.result() for f in futures if f.done())
+        return None
 
     def close(self) -> None:
         """Shut the client down."""

@@ -108,13 +108,26 @@ class RosClient:
             time.sleep(step_s)
         return predicate()
 
-    def call(self, client: Any, request: Any, timeout_s: float = 60.0) -> Any:
-        """Call a service and return its response (None on timeout)."""
+    def call(self, client: Any, request: Any, timeout_s: float = 60.0,
+             resend_s: float | None = None) -> Any:
+        """Call a service and return its response (None on timeout).
+
+        With ``resend_s`` (only for requests that are safe to repeat), the request is sent
+        again every ``resend_s`` seconds without an answer: a service seen as ready can still
+        lose its first response while its response writer has not yet matched this client's
+        reader (the DDS discovery race of ROS 2 services).
+        """
+        end = time.monotonic() + timeout_s
         if not client.wait_for_service(timeout_sec=timeout_s):
             return None
-        future = client.call_async(request)
-        self.wait_for(future.done, timeout_s)
-        return future.result() if future.done() else None
+        futures: list[Any] = []
+        while time.monotonic() < end or not futures:
+            futures.append(client.call_async(request))
+            remaining = end - time.monotonic()
+            window = remaining if resend_s is None else min(resend_s, remaining)
+            if self.wait_for(lambda: any(f.done() for f in futures), max(window, 0.0)):
+                return next(f.result() for f in futures if f.done())
+        return None
 
     def close(self) -> None:
         """Shut the client down."""

@@ -29,6 +29,7 @@ pytestmark = pytest.mark.ros
 NODE_START_TIMEOUT_S = 180.0  # imports torch on a busy machine
 CONFIGURE_TIMEOUT_S = 180.0  # builds the model
 ANSWER_TIMEOUT_S = 60.0
+RESEND_S = 5.0  # get_state is safe to repeat; see RosClient.call
 NAMESPACE = '/l'
 NODE = f'{NAMESPACE}/patchdrivenet'
 IMAGE = f'{NAMESPACE}/image'
@@ -54,7 +55,7 @@ class Lifecycle:
         """Return the node's state label ('unconfigured', 'inactive', ...)."""
         from lifecycle_msgs.srv import GetState
 
-        response = self._client.call(self._get, GetState.Request(), ANSWER_TIMEOUT_S)
+        response = self._client.call(self._get, GetState.Request(), ANSWER_TIMEOUT_S, RESEND_S)
         assert response is not None, 'get_state did not answer'
         return str(response.current_state.label)
 
@@ -78,6 +79,7 @@ def _start(start_node: Callable[..., Any], client: Any, namespace: str,
     started = client.wait_for(lambda: lifecycle.ready() or not node.alive(),
                               NODE_START_TIMEOUT_S)
     assert started and node.alive(), node.output()
+    lifecycle.state()  # the first answer proves the node's responses reach this client
     return node, lifecycle
 
 

@@ -263,7 +263,7 @@ def _set(client: Any, node: str, **values: Any) -> Any:
     service = client.node.create_client(SetParameters, f'{node}/set_parameters')
     request = SetParameters.Request(
         parameters=[Parameter(k, value=v).to_parameter_msg() for k, v in values.items()])
-    response = client.call(service, request, timeout_s=ANSWER_TIMEOUT_S)
+    response = client.call(service, request, ANSWER_TIMEOUT_S, resend_s=5.0)  # repeatable
     client.node.destroy_client(service)
     assert response is not None, 'set_parameters did not answer'
     return response.results
