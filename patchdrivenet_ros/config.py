@@ -232,6 +232,17 @@ class PerceptionConfig(Validated):
         4, 'Oldest cached patch result, in frames, that may still be reused.',
         minimum=0, maximum=1000, runtime=True,
     )
+    max_global_reuse_age: int = setting(
+        3, 'Most frames in a row the global stream may reuse its cached features before it '
+        'encodes a frame again.',
+        minimum=0, maximum=1000, runtime=True,
+    )
+    global_reuse_motion: float = setting(
+        48.0, 'Frame motion (90th percentile of the optical flow, full-resolution pixels) up to '
+        'which the global stream reuses its cached features moved along the flow instead of '
+        'encoding the frame; 0 = encode every frame. Needs a reuse_rule other than off.',
+        minimum=0.0, maximum=1000.0, runtime=True,
+    )
     time_jump_s: float = setting(
         1.0, 'A stamp gap above this (or going backwards) resets the temporal cache.',
         minimum=0.001, maximum=3600.0, runtime=True,

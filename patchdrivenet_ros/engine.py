@@ -3,8 +3,9 @@
 """PerceptionEngine: the one runner of PatchDriveNet and its baselines (node, tools, tests).
 
 One call of ``infer`` takes the frames of several cameras (one size, one shared patch budget):
-global stream -> patch choice -> temporal reuse decision (optical flow per stream) -> one batch
-of refined patches -> fusion -> decoded masks, boxes and patch plans.
+optical flow per stream -> global stream (encoded, or its cached features moved along the flow
+where the scene allows) -> patch choice -> patch reuse decision -> one batch of refined
+patches -> fusion -> decoded masks, boxes and patch plans.
 """
 
 from __future__ import annotations
@@ -29,6 +30,13 @@ from patchdrivenet_ros.postprocess import frame_detections, frame_plan
 from patchdrivenet_ros.preprocess import check_frames, frames_to_tensor, grey_thumbnail
 from patchdrivenet_ros.result import FrameResult
 from patchdrivenet_ros.temporal.flow import FlowEstimator, patch_motion
+from patchdrivenet_ros.temporal.global_reuse import (
+    CachedGlobal,
+    FrameMotion,
+    frame_motion,
+    may_reuse_global,
+    warp_global,
+)
 from patchdrivenet_ros.temporal.reuse import TemporalState, decide_reuse, reference_boxes
 
 DEFAULT_STREAM = 'default'
@@ -73,6 +81,15 @@ class _Stream:
 
     state: TemporalState
     capacity: int
+
+
+@dataclasses.dataclass(frozen=True)
+class _Moved:
+    """One stream's frame after advancing its temporal state."""
+
+    state: TemporalState
+    flow: np.ndarray | None  # (h, w, 2) low-res flow from the previous frame; None: reset
+    motion: FrameMotion | None  # measured only where the global stream may be reused
 
 
 @dataclasses.dataclass(frozen=True)
@@ -225,9 +242,11 @@ class PerceptionEngine:
         with torch.inference_mode():
             images = frames_to_tensor(frames, self.device, bgr)  # (B, 3, H, W)
             timer.lap('preprocess')
-            model.flop_counter.reset()
-            encoded = model.encode_global(images, settings.global_scale)
             grid = candidate_grid(width, height, config.patch_sizes)
+            moved = self._advance(frames, bgr, stamps, streams, settings, len(grid))
+            timer.lap('flow')
+            model.flop_counter.reset()
+            encoded, global_reused = self._encode(images, settings, moved)
             priority_logits = model.candidate_priorities(encoded, grid)  # (B, N)
             given = [c for c in choice_scores if c is not None]
             if given:
@@ -244,8 +263,8 @@ class PerceptionEngine:
             timer.lap('global')
             frame_of, cells = chosen[:, 0], chosen[:, 1]  # (K,) each
             boxes = grid.boxes[cells]  # (K, 4)
-            decision = self._decide_reuse(frames, bgr, stamps, streams, settings, frame_of,
-                                          cells, boxes, len(grid))
+            decision = self._decide_reuse(moved, settings, frame_of, cells, boxes,
+                                          (width, height))
             timer.lap('flow')
             patches = self._refine(images, encoded, decision, frame_of, cells, boxes)
             timer.lap('refine')
@@ -260,7 +279,8 @@ class PerceptionEngine:
             ])
             saliency = torch.sigmoid(encoded.priority[:, 0]).float().cpu().numpy()  # (B, h, w)
             priorities = torch.sigmoid(priority_logits).float().cpu().numpy()  # (B, N)
-            flops = model.flop_counter.per_frame(len(frames), frame_of[~decision.reuse])
+            flops = model.flop_counter.per_frame(len(frames), frame_of[~decision.reuse],
+                                                 np.flatnonzero(~global_reused))
             states = decision.reuse.astype(np.uint8)
             results = []
             for b in range(len(frames)):
@@ -271,7 +291,8 @@ class PerceptionEngine:
                                   grid.sizes, priorities[b], states)
                 results.append(FrameResult(
                     mask=masks[b], boxes=boxes_b, scores=scores_b, class_ids=classes_b,
-                    plan=plan, saliency=saliency[b], flops=float(flops[b])))
+                    plan=plan, saliency=saliency[b], flops=float(flops[b]),
+                    global_reused=bool(global_reused[b])))
             timer.lap('decode')
         return [dataclasses.replace(r, timings_ms=dict(timer.times)) for r in results]
 
@@ -295,36 +316,90 @@ class PerceptionEngine:
         order = np.argsort(np.concatenate([fresh, kept]))  # back to the order chosen
         return PatchOutputs.cat([refined, *cached]).take(torch.from_numpy(order).to(self.device))
 
-    def _decide_reuse(self, frames: Sequence[np.ndarray], bgr: bool,
-                      stamps: Sequence[float | None], streams: Sequence[str],
-                      settings: RunSettings, frame_of: np.ndarray, cells: np.ndarray,
-                      boxes: np.ndarray, capacity: int) -> _Reuse:
-        """Advance each stream's temporal state and decide which chosen patches reuse.
+    def _advance(self, frames: Sequence[np.ndarray], bgr: bool,
+                 stamps: Sequence[float | None], streams: Sequence[str],
+                 settings: RunSettings, capacity: int) -> list[_Moved]:
+        """Advance each stream's temporal state by its frame: the flow and the frame's motion.
 
-        With the rule off (or frames too small for optical flow) nothing is reused and the
-        streams' states are dropped.
+        With the rule off (or frames too small for optical flow) the streams' states are
+        dropped and the list is empty: nothing is reused.
         """
-        reuse = np.zeros(len(cells), dtype=bool)
-        write_boxes = boxes.copy()
         height, width = frames[0].shape[:2]
         scale = settings.global_scale
         if settings.reuse_rule == 'off' or min(height, width) * scale < MIN_FLOW_SIDE:
             for name in streams:
                 self._streams.pop(name, None)
+            return []
+        config = self.config
+        moved = []
+        for frame, stamp, name in zip(frames, stamps, streams, strict=True):
+            state = self._stream(name, capacity)
+            grey = grey_thumbnail(frame, scale, bgr)
+            previous = state.previous
+            flow = state.advance(grey, stamp, (width, height), config.time_jump_s, self._flow)
+            motion = None
+            if flow is not None and previous is not None and config.global_reuse_motion > 0:
+                motion = frame_motion(previous, grey, flow, scale)
+            moved.append(_Moved(state, flow, motion))
+        return moved
+
+    def _encode(self, images: torch.Tensor, settings: RunSettings, moved: list[_Moved]
+                ) -> tuple[GlobalFeatures, np.ndarray]:
+        """Return the global features of every frame, and (B,) bool: reused, not encoded.
+
+        A stream whose cached features may stand in (temporal/global_reuse.py) takes them,
+        moved along the flow; the other frames are encoded in one batch and cached.
+        """
+        config, scale = self.config, settings.global_scale
+        count = images.shape[0]
+        parts: dict[int, GlobalFeatures] = {}
+        for b, stream in enumerate(moved):
+            entry = stream.state.global_entry
+            if entry is not None and stream.flow is not None and may_reuse_global(
+                    entry, stream.motion, stream.state.frame_index, config.global_reuse_motion,
+                    config.max_global_reuse_age):
+                parts[b] = warp_global(entry.features, stream.flow, scale)
+        reused = np.array([b in parts for b in range(count)], dtype=bool)
+        fresh = np.flatnonzero(~reused)
+        if len(fresh):
+            batch = images if len(fresh) == count else images[torch.from_numpy(fresh)]
+            encoded = self.model.encode_global(batch, scale)
+            parts.update({int(b): encoded.frame(i) for i, b in enumerate(fresh)})
+        for b, stream in enumerate(moved):
+            state = stream.state
+            if config.global_reuse_motion <= 0:
+                state.global_entry = None
+                continue
+            computed_at = (state.global_entry.computed_at
+                           if reused[b] and state.global_entry is not None
+                           else state.frame_index)
+            state.global_entry = CachedGlobal(parts[b], computed_at)
+        if count == 1:
+            return parts[0], reused
+        return GlobalFeatures.cat([parts[b] for b in range(count)]), reused
+
+    def _decide_reuse(self, moved: list[_Moved], settings: RunSettings, frame_of: np.ndarray,
+                      cells: np.ndarray, boxes: np.ndarray, frame_size: tuple[int, int]
+                      ) -> _Reuse:
+        """Decide which chosen patches reuse, from each stream's flow.
+
+        An empty ``moved`` (the rule is off) reuses nothing.
+        """
+        reuse = np.zeros(len(cells), dtype=bool)
+        write_boxes = boxes.copy()
+        if not moved:
             return _Reuse(reuse, write_boxes, {}, [])
         config = self.config
         states: dict[int, TemporalState] = {}
-        for b, (frame, stamp, name) in enumerate(zip(frames, stamps, streams, strict=True)):
-            state = self._stream(name, capacity)
+        for b, stream in enumerate(moved):
+            state, flow = stream.state, stream.flow
             states[b] = state
-            flow = state.advance(grey_thumbnail(frame, scale, bgr), stamp, (width, height),
-                                 config.time_jump_s, self._flow)
             members = np.flatnonzero(frame_of == b)
             where = reference_boxes(cells[members], boxes[members], state.cache)
-            motion = None if flow is None else patch_motion(flow, where, scale)
+            motion = None if flow is None else patch_motion(flow, where, settings.global_scale)
             decision = decide_reuse(settings.reuse_rule, cells[members], boxes[members], motion,
                                     state.cache, state.frame_index, config.motion_threshold,
-                                    config.max_reuse_age, (width, height))
+                                    config.max_reuse_age, frame_size)
             reuse[members] = decision.reuse
             write_boxes[members] = decision.boxes
         payloads = []

@@ -79,6 +79,7 @@ class SequenceScore:
     latency_ms: list[float] = field(default_factory=list)
     chosen: int = 0
     reused: int = 0
+    global_reused: int = 0  # frames whose global stream reused its cached features
 
     def add(self, truth: FrameTruth, result: FrameResult, latency_ms: float) -> None:
         """Score one frame's result against its labels."""
@@ -100,6 +101,7 @@ class SequenceScore:
         self.latency_ms.append(latency_ms)
         self.chosen += result.plan.chosen
         self.reused += result.plan.reused
+        self.global_reused += int(result.global_reused)
 
     def summary(self) -> dict[str, Any]:
         """Return the headline numbers (fractions in [0, 1], GFLOPs and ms per frame)."""
@@ -119,6 +121,7 @@ class SequenceScore:
             'latency_ms_p95': float(np.percentile(latency, 95)),
             'patches_per_frame': self.chosen / max(1, len(self.flops)),
             'reuse_ratio': self.reused / self.chosen if self.chosen else 0.0,
+            'global_reuse_ratio': self.global_reused / max(1, len(self.flops)),
             'per_class_iou': segmentation['per_class_iou'],
             **{f'kitti_{k}': v for k, v in self.kitti.summary().items()},
         }

@@ -66,3 +66,4 @@ class FrameResult:
     saliency: np.ndarray  # (h, w) float32 in [0, 1], global-stream resolution
     flops: float  # multiply-adds x 2 actually spent on this frame
     timings_ms: dict[str, float] = field(default_factory=dict)  # per stage, wall clock
+    global_reused: bool = False  # the global stream's cached features stood in for an encoding

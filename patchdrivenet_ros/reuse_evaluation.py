@@ -60,8 +60,13 @@ def drive_config(profile: str, index: int, frames: int) -> DriveConfig:
 
 
 def reuse_methods(shipped: PerceptionConfig, thresholds: Sequence[float],
-                  budgets: Sequence[int], intervals: Sequence[int]) -> list[ReuseMethod]:
-    """Return the rows scored on every profile; exactly one is marked default."""
+                  budgets: Sequence[int], intervals: Sequence[int],
+                  global_limits: Sequence[float] = ()) -> list[ReuseMethod]:
+    """Return the rows scored on every profile; exactly one is marked default.
+
+    The reuse rules run at each threshold with the shipped global stream reuse; the shipped
+    rule also runs with each of ``global_limits`` (``global_reuse_motion``, 0 = never).
+    """
     budget = shipped.patch_budget
     off = with_changes(shipped, reuse_rule='off')
     rows = [ReuseMethod(f'K={budget}, reuse off', 'off', off, shipped.reuse_rule == 'off')]
@@ -75,6 +80,11 @@ def reuse_methods(shipped: PerceptionConfig, thresholds: Sequence[float],
     if not any(row.default for row in rows):
         rows.append(ReuseMethod(f'default (K={budget}, {shipped.reuse_rule} '
                                 f'{shipped.motion_threshold:g} px)', 'reuse', shipped, True))
+    if shipped.reuse_rule != 'off':
+        rows += [ReuseMethod(f'K={budget}, {shipped.reuse_rule} {shipped.motion_threshold:g} '
+                             f'px, global stream reused up to {limit:g} px', 'reuse',
+                             with_changes(shipped, global_reuse_motion=limit))
+                 for limit in global_limits if limit != shipped.global_reuse_motion]
     rows += [ReuseMethod(f'SF-interval-{k} (K={budget})', 'interval',
                          with_changes(off, method='sf_interval', interval_k=k))
              for k in intervals]

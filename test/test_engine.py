@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 from __future__ import annotations
 
+import copy
 import logging
 from pathlib import Path
 
@@ -81,8 +82,79 @@ def test_identical_frames_reuse_every_patch_and_equal_recomputing(
     np.testing.assert_allclose(second.boxes, fresh.boxes, atol=1e-5)
     np.testing.assert_allclose(second.scores, fresh.scores, atol=1e-5)
     np.testing.assert_array_equal(second.class_ids, fresh.class_ids)
-    global_only = runner.model.flop_counter.totals['global']
-    assert second.flops == pytest.approx(global_only) and second.flops < 0.5 * first.flops
+    assert second.global_reused and not first.global_reused
+    heads_only = runner.model.flop_counter.totals['global']  # nothing encoded, nothing refined
+    assert second.flops == pytest.approx(heads_only) and second.flops < 0.05 * first.flops
+
+
+def test_global_features_move_with_the_scene(model: PatchDriveNet, texture: np.ndarray) -> None:
+    # The untrained model's priorities barely vary; scaled up, their moves can be seen.
+    contrasted = copy.deepcopy(model)
+    with torch.no_grad():
+        contrasted.priority_head.out.weight.mul_(1e5)
+        contrasted.priority_head.out.bias.zero_()
+    runner = engine(contrasted, reuse_rule='compensated', global_reuse_motion=16.0)
+    first = runner.infer([frame(texture)])[0]
+    moved = runner.infer([frame(texture, 8)])[0]  # half a global cell (16 px) to the right
+    assert moved.global_reused
+    between = 0.5 * (first.saliency[:, 1:] + first.saliency[:, :-1])  # half a cell on
+    assert np.abs(first.saliency[:, 1:] - between).max() > 0.1
+    np.testing.assert_allclose(moved.saliency[:, 1:], between, atol=0.05)
+
+
+def test_a_moving_object_in_a_still_scene_is_followed(model: PatchDriveNet,
+                                                      texture: np.ndarray) -> None:
+    runner = engine(model, reuse_rule='compensated', global_reuse_motion=16.0)
+    look = np.ascontiguousarray(texture[::-1, ::-1, ::-1])
+    def scene(x0: int) -> np.ndarray:
+        picture = np.array(frame(texture))
+        picture[32:160, x0:x0 + 128] = look[:128, :128]  # the object moves, not its look
+        return picture
+    runner.infer([scene(112)])
+    result = runner.infer([scene(124)])[0]  # the object moved 12 px right
+    plan = result.plan
+    assert result.global_reused  # the still scene keeps its global features, moved
+    grid = candidate_grid(WIDTH, HEIGHT, REUSE.patch_sizes).boxes[plan.cell_ids]
+    reused = plan.states == PatchState.REUSED
+    x1, y1, x2, y2 = (grid[:, i] for i in range(4))
+    inside = (x1 >= 112 + 24) & (x2 <= 112 + 128 - 24) & (y1 >= 32 + 24) & (y2 <= 160 - 24)
+    edge = (x1 <= 112 - 8) & (x2 >= 112 + 8) & (y1 >= 32) & (y2 <= 160)  # its left side
+    still = (x1 >= 112 + 128 + 32) | (x2 <= 112 - 32)
+    assert inside.any() and edge.any() and still.any()
+    assert reused[inside].all() and reused[still].all()
+    assert not reused[edge].any()  # recomputed where it moves against the background
+    np.testing.assert_array_equal(plan.boxes[inside], grid[inside] + [12, 0, 12, 0])
+    np.testing.assert_array_equal(plan.boxes[still], grid[still])
+
+
+def test_global_stream_encodes_again_on_a_cut_a_jump_large_motion_and_age(
+        model: PatchDriveNet, texture: np.ndarray) -> None:
+    runner = engine(model, reuse_rule='compensated', global_reuse_motion=8.0,
+                    max_global_reuse_age=2)
+    other = np.ascontiguousarray(texture[::-1, ::-1])
+    def reused(picture: np.ndarray, stamp: float) -> bool:
+        return runner.infer([picture], stamps=[stamp])[0].global_reused
+    still = frame(texture)
+    assert [reused(still, 0.1 * i) for i in range(4)] == [False, True, True, False]
+    assert not reused(frame(other), 0.4)  # a cut: the flow cannot explain it
+    assert reused(frame(other), 0.5)
+    assert not reused(frame(other), 5.0)  # a time jump
+    assert reused(frame(other), 5.1)
+    assert not reused(frame(other, 20), 5.2)  # 20 px of motion, above 8
+    off = engine(model, reuse_rule='compensated', global_reuse_motion=0.0)
+    assert not any(r.global_reused for _ in range(3) for r in off.infer([still]))
+
+
+def test_streams_reuse_their_global_features_apart(model: PatchDriveNet,
+                                                    texture: np.ndarray) -> None:
+    runner = engine(model, reuse_rule='compensated', patch_budget=4)
+    still, other = frame(texture), np.ascontiguousarray(frame(texture)[::-1, ::-1])
+    runner.infer([still, still], streams=['a', 'b'])
+    pair = runner.infer([still, other], streams=['a', 'b'])  # b cut to another view
+    assert [r.global_reused for r in pair] == [True, False]
+    alone = engine(model, reuse_rule='off', patch_budget=4).infer([other])[0]
+    np.testing.assert_allclose(pair[1].saliency, alone.saliency, atol=1e-5)
+    assert pair[0].flops < 0.5 * pair[1].flops  # the encoding counts for b alone
 
 
 @pytest.mark.parametrize('rule', ['displacement', 'compensated'])

@@ -47,6 +47,14 @@ def test_exactly_one_row_is_the_shipped_config() -> None:
     odd = with_changes(shipped, motion_threshold=4.5)
     extra = reuse_methods(odd, [1.5, 3.0], [4], [2])
     assert [r.config for r in extra if r.default] == [odd]
+    # The shipped rule with other limits of the global stream's reuse; the shipped one once.
+    limits = reuse_methods(shipped, [3.0], [], [], [0.0, shipped.global_reuse_motion, 64.0])
+    compensated = [r for r in limits if r.config.reuse_rule == 'compensated']
+    assert [r.config.global_reuse_motion for r in compensated] == [
+        shipped.global_reuse_motion, 0.0, 64.0]
+    assert [r.default for r in compensated] == [True, False, False]
+    assert reuse_methods(with_changes(shipped, reuse_rule='off'), [3.0], [], [], [0.0]) \
+        [-1].family == 'reuse'  # rule rows only; no global-limit rows without reuse
 
 
 def _row(profile: str, family: str, gflops: float, miou: float, map50: float,
@@ -83,15 +91,19 @@ def test_the_command_writes_rows_and_a_plot(tmp_path: Path, tiny_weights: Path) 
     rows_path, plot = tmp_path / 'reuse.json', tmp_path / 'reuse.png'
     assert main(['reuse', '--weights', str(tiny_weights), '--profiles', 'stopped,turning',
                  '--drives', '1', '--frames', '2', '--thresholds', '3', '--budgets', '4',
-                 '--intervals', '2', '--threads', '1', '--json', str(rows_path),
+                 '--intervals', '2', '--global-limits', '0', '--threads', '1', '--json',
+                 str(rows_path),
                  '--plot', str(plot)]) == 0
     rows = json.loads(rows_path.read_text(encoding='utf-8'))
     for profile in ('stopped', 'turning'):
         mine = [r for r in rows if r['profile'] == profile]
-        assert [r['family'] for r in mine] == ['off', 'budget', 'reuse', 'reuse', 'interval']
+        assert [r['family'] for r in mine] == ['off', 'budget', 'reuse', 'reuse', 'reuse',
+                                               'interval']
+        assert [r['global_reuse_motion'] for r in mine if r['family'] == 'reuse'][-1] == 0.0
         assert sum(r['default'] for r in mine) == 1
         assert {'method', 'reuse_rule', 'motion_threshold', 'patch_budget', 'gflops_per_frame',
-                'miou', 'thin_iou', 'map50', 'reuse_ratio'} <= set(mine[0])
+                'miou', 'thin_iou', 'map50', 'reuse_ratio', 'global_reuse_motion',
+                'global_reuse_ratio'} <= set(mine[0])
         assert mine[0]['reuse_rule'] == 'off' and len(mine[0]['drives']) == 1
     assert plot.stat().st_size > 0
     assert main(['reuse', '--weights', str(tiny_weights), '--profiles', 'flying']) == 2

@@ -20,8 +20,10 @@ from torch import nn
 
 from patchdrivenet_ros.model.attention import CrossAttention
 
+ENCODE = 'encode'
+"""Scope of the global stream's encoding of a frame (skipped where its features are reused)."""
 GLOBAL = 'global'
-"""Scope of work done once per frame (global stream, global heads, attention to patches)."""
+"""Scope of the rest of the work done once per frame (global heads, attention to patches)."""
 PATCH = 'patch'
 """Scope of work done for the patches refined in this call."""
 
@@ -80,13 +82,18 @@ class FlopCounter:
         """Return the FLOPs counted since the last reset."""
         return float(sum(self.totals.values()))
 
-    def per_frame(self, batch: int, patch_frames: np.ndarray) -> torch.Tensor:
+    def per_frame(self, batch: int, patch_frames: np.ndarray,
+                  encoded_frames: np.ndarray | None = None) -> torch.Tensor:
         """Split the counts over ``batch`` frames, (B,) float64.
 
-        GLOBAL work is shared evenly; PATCH work in proportion to the patches each frame had
-        refined in this call (patch_frames (k,) int, frame of each refined patch).
+        GLOBAL work is shared evenly; ENCODE work evenly over the frames encoded in this call
+        (encoded_frames (e,) int; default every frame); PATCH work in proportion to the patches
+        each frame had refined in this call (patch_frames (k,) int, frame of each refined patch).
         """
         flops = np.full(batch, self.totals[GLOBAL] / batch)
+        encoded = np.arange(batch) if encoded_frames is None else encoded_frames
+        if encoded.size:
+            flops[encoded] += self.totals[ENCODE] / encoded.size
         if patch_frames.size:
             share = np.bincount(patch_frames, minlength=batch) / patch_frames.size
             flops += self.totals[PATCH] * share

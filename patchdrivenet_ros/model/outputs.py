@@ -51,6 +51,23 @@ class GlobalFeatures:
         """Input pixels per global cell, (x, y)."""
         return (self.input_size[1] / self.cells[1], self.input_size[0] / self.cells[0])
 
+    def frame(self, index: int) -> GlobalFeatures:
+        """Return the features of frame ``index`` alone (a batch of one, no copies)."""
+        rows = slice(index, index + 1)
+        detail = None if self.detail is None else self.detail[rows]
+        return GlobalFeatures(self.features[rows], self.priority[rows], self.input_size,
+                              self.cells, detail)
+
+    @staticmethod
+    def cat(parts: list[GlobalFeatures]) -> GlobalFeatures:
+        """Concatenate the frames of ``parts`` (at least one, of one input size) in order."""
+        first = parts[0]
+        detail = (None if first.detail is None
+                  else torch.cat([p.detail for p in parts if p.detail is not None]))
+        return GlobalFeatures(torch.cat([p.features for p in parts]),
+                              torch.cat([p.priority for p in parts]), first.input_size,
+                              first.cells, detail)
+
 
 @dataclass(frozen=True)
 class PatchOutputs:

@@ -34,7 +34,7 @@ from patchdrivenet_ros.model.candidates import (
     select_patches,
 )
 from patchdrivenet_ros.model.crops import crop_patches
-from patchdrivenet_ros.model.flops import GLOBAL, PATCH, FlopCounter
+from patchdrivenet_ros.model.flops import ENCODE, GLOBAL, PATCH, FlopCounter
 from patchdrivenet_ros.model.fusion import fuse_labels, fuse_segmentation
 from patchdrivenet_ros.model.heads import DetectionHead, Head
 from patchdrivenet_ros.model.layers import make_divisible
@@ -109,7 +109,7 @@ class PatchDriveNet(nn.Module):
         pad_rows = -(-rows * FEATURE_STRIDE // STRIDE) * STRIDE - rows * FEATURE_STRIDE
         pad_cols = -(-cols * FEATURE_STRIDE // STRIDE) * STRIDE - cols * FEATURE_STRIDE
         padded = F.pad(self._normalise(resized), (0, pad_cols, 0, pad_rows))  # (B, 3, 32n, 32m)
-        with self.flop_counter.within(GLOBAL):
+        with self.flop_counter.within(ENCODE):
             if self.global_runner is not None and padded.device.type == 'cpu':
                 neck, level4 = self.global_runner(padded)
             else:

@@ -39,6 +39,7 @@ class StatsSnapshot:
     age_ms_p50: float  # NaN when ages are not measured (use_sim_time)
     age_ms_p95: float
     reuse_ratio: float  # reused / chosen patches over the recent frames
+    global_reuse_ratio: float  # share of the recent frames whose global stream was reused
     patches_chosen: int  # last frame
     patches_reused: int
     patches_recomputed: int
@@ -53,6 +54,7 @@ class _Record:
     age_ms: float
     chosen: int
     reused: int
+    global_reused: bool
 
 
 class FrameStats:
@@ -73,10 +75,15 @@ class FrameStats:
             self._counts[kind] += number
 
     def published(
-        self, latency_ms: float, chosen: int, reused: int, age_ms: float = float('nan')
+        self, latency_ms: float, chosen: int, reused: int, age_ms: float = float('nan'),
+        global_reused: bool = False,
     ) -> None:
-        """Record one answered frame: receive-to-publish latency, patches, message age."""
-        record = _Record(time.monotonic(), latency_ms, age_ms, chosen, reused)
+        """Record one answered frame.
+
+        Its receive-to-publish latency, patches, message age and whether its global stream
+        reused its cached features.
+        """
+        record = _Record(time.monotonic(), latency_ms, age_ms, chosen, reused, global_reused)
         with self._lock:
             self._frames_out += 1
             self._chosen_total += chosen
@@ -98,7 +105,7 @@ class FrameStats:
         if len(recent) >= 2 and recent[-1] > recent[0]:
             fps = (len(recent) - 1) / (recent[-1] - recent[0])
         chosen = sum(r.chosen for r in records)
-        last = records[-1] if records else _Record(now, 0.0, 0.0, 0, 0)
+        last = records[-1] if records else _Record(now, 0.0, 0.0, 0, 0, False)
         return StatsSnapshot(
             frames_in=counts['received'],
             frames_out=frames_out,
@@ -112,6 +119,8 @@ class FrameStats:
             age_ms_p50=_percentile(ages, 50),
             age_ms_p95=_percentile(ages, 95),
             reuse_ratio=sum(r.reused for r in records) / chosen if chosen else 0.0,
+            global_reuse_ratio=(sum(r.global_reused for r in records) / len(records)
+                                if records else 0.0),
             patches_chosen=last.chosen,
             patches_reused=last.reused,
             patches_recomputed=last.chosen - last.reused,

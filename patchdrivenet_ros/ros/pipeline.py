@@ -359,8 +359,8 @@ class PerceptionPipeline:
                 picture = render_patch_attention(np.ascontiguousarray(bgr), result, self._classes)
                 outputs.attention.publish(bgr_to_image(picture, header))
         latency_ms = (time.perf_counter() - item.received_s) * 1000.0
-        self._stats.published(
-            latency_ms, result.plan.chosen, result.plan.reused, self._age_ms(header))
+        self._stats.published(latency_ms, result.plan.chosen, result.plan.reused,
+                              self._age_ms(header), result.global_reused)
         new_budget = self._controller.observe(latency_ms)
         if new_budget is not None:
             self._logger.info(f'latency target: patch budget now {new_budget}',

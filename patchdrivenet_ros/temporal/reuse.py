@@ -2,6 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """Temporal patch reuse: the bounded patch cache, the two reuse rules and per-stream state.
 
+The state also keeps the stream's global features for their reuse (temporal/global_reuse.py).
+
 One frame, as the engine uses it::
 
     flow = state.advance(grey, stamp, frame_size, time_jump_s, estimator)   # None after a reset
@@ -20,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from patchdrivenet_ros.temporal.flow import FlowEstimator, PatchMotion
+from patchdrivenet_ros.temporal.global_reuse import CachedGlobal
 
 RULES = ('off', 'displacement', 'compensated')
 """Reuse rules: never reuse; reuse patches that barely moved; reuse motion-compensated."""
@@ -164,6 +167,7 @@ class TemporalState:
 
     def __init__(self, cache_capacity: int) -> None:
         self.cache = PatchCache(cache_capacity)
+        self.global_entry: CachedGlobal | None = None  # the global features, when kept
         self.frame_index = -1  # index of the current frame; the first advance makes it 0
         self._previous: np.ndarray | None = None  # (h, w) uint8
         self._stamp: float | None = None
@@ -180,7 +184,7 @@ class TemporalState:
         """Start a new frame; return the (h, w, 2) flow previous -> current, or None after a reset.
 
         ``grey`` is the (h, w) uint8 low-res frame, ``stamp`` seconds (None: unknown, never
-        checked), ``frame_size`` the full-res (width, height). Resets (clears the cache, no flow)
+        checked), ``frame_size`` the full-res (width, height). Resets (clears the caches, no flow)
         on the first frame, a change of frame size or grey size, a stamp going backwards, or a
         gap above ``time_jump_s``.
         """
@@ -197,6 +201,7 @@ class TemporalState:
         result = None
         if previous is None or previous.shape != grey.shape or resized or jumped:
             self.cache.clear()
+            self.global_entry = None
         else:
             result = flow.estimate(previous, grey)  # (h, w, 2)
         self._previous = grey.copy()
@@ -204,9 +209,15 @@ class TemporalState:
         self._frame_size = (int(frame_size[0]), int(frame_size[1]))
         return result
 
+    @property
+    def previous(self) -> np.ndarray | None:
+        """The (h, w) uint8 grey frame of the last advance (None before any or after a reset)."""
+        return self._previous
+
     def reset(self) -> None:
-        """Forget the previous frame and the cache; the next advance returns no flow."""
+        """Forget the previous frame and the caches; the next advance returns no flow."""
         self.cache.clear()
+        self.global_entry = None
         self._previous = None
         self._stamp = None
         self._frame_size = None

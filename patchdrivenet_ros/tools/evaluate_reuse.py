@@ -23,8 +23,8 @@ from patchdrivenet_ros.reuse_evaluation import DRIVE_PROFILES, drive_config, reu
 from patchdrivenet_ros.tools.params_file import default_params_file
 
 ROW_KEYS = ('gflops_per_frame', 'miou', 'thin_iou', 'boundary_iou', 'map50', 'map_small',
-            'reuse_ratio', 'latency_ms_p50')
-COLUMNS = ('gflops_per_frame', 'miou', 'thin_iou', 'map50', 'reuse_ratio')
+            'reuse_ratio', 'global_reuse_ratio', 'latency_ms_p50')
+COLUMNS = ('gflops_per_frame', 'miou', 'thin_iou', 'map50', 'reuse_ratio', 'global_reuse_ratio')
 
 
 def add_parser(sub: Any, numbers: Any, names: Any) -> None:
@@ -41,6 +41,8 @@ def add_parser(sub: Any, numbers: Any, names: Any) -> None:
     reuse.add_argument('--frames', type=int, default=12, help='frames per drive')
     reuse.add_argument('--thresholds', type=numbers, default=[1.5, 3.0, 6.0],
                        help='motion thresholds (px) of each reuse rule')
+    reuse.add_argument('--global-limits', type=numbers, default=[0.0, 16.0, 64.0],
+                       help='global_reuse_motion values (px; 0 = never) of the shipped rule')
     reuse.add_argument('--budgets', type=lambda s: [int(v) for v in numbers(s)],
                        default=[4, 8], help='smaller budgets without reuse')
     reuse.add_argument('--intervals', type=lambda s: [int(v) for v in numbers(s)],
@@ -66,7 +68,8 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
     drives = {profile: [list(generate_drive(drive_config(profile, index, args.frames)))
                         for index in range(args.drives)] for profile in args.profiles}
     rows = []
-    for method in reuse_methods(shipped, args.thresholds, args.budgets, args.intervals):
+    for method in reuse_methods(shipped, args.thresholds, args.budgets, args.intervals,
+                                args.global_limits):
         engine = PerceptionEngine(load_weights(weights), method.config)
         for profile, profile_drives in drives.items():
             pooled, each = score_drives(engine, profile_drives)
@@ -76,6 +79,8 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
                 'profile': profile, 'method': method.name, 'family': method.family,
                 'default': method.default, 'reuse_rule': config.reuse_rule,
                 'motion_threshold': config.motion_threshold,
+                'global_reuse_motion': (config.global_reuse_motion
+                                        if config.reuse_rule != 'off' else 0.0),
                 'patch_budget': config.patch_budget,
                 'interval_k': config.interval_k if config.method == 'sf_interval' else None,
                 **_pick(summary),

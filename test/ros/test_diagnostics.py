@@ -19,6 +19,7 @@ def test_empty_stats_are_nan_and_zero() -> None:
     snapshot = FrameStats().snapshot()
     assert snapshot.frames_out == 0 and snapshot.fps == 0.0
     assert math.isnan(snapshot.latency_ms_p50) and snapshot.reuse_ratio == 0.0
+    assert snapshot.global_reuse_ratio == 0.0
 
 
 def test_percentiles_counts_and_reuse() -> None:
@@ -30,7 +31,8 @@ def test_percentiles_counts_and_reuse() -> None:
     stats.count('lost', 3)
     stats.count('bad')
     for latency in range(1, 11):
-        stats.published(float(latency), chosen=4, reused=1, age_ms=2.0 * latency)
+        stats.published(float(latency), chosen=4, reused=1, age_ms=2.0 * latency,
+                        global_reused=latency % 5 != 1)
     snapshot = stats.snapshot()
     assert (snapshot.frames_in, snapshot.frames_out) == (12, 10)
     assert (snapshot.dropped_frames, snapshot.lost_frames, snapshot.bad_frames) == (2, 3, 1)
@@ -38,6 +40,7 @@ def test_percentiles_counts_and_reuse() -> None:
     assert snapshot.latency_ms_p95 == pytest.approx(9.55)
     assert snapshot.age_ms_p50 == pytest.approx(11.0)
     assert snapshot.reuse_ratio == pytest.approx(0.25)
+    assert snapshot.global_reuse_ratio == pytest.approx(0.8)
     assert (snapshot.patches_chosen, snapshot.patches_reused, snapshot.patches_recomputed) == (
         4, 1, 3)
     assert (snapshot.patches_chosen_total, snapshot.patches_reused_total) == (40, 10)
