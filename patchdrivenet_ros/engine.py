@@ -352,14 +352,17 @@ class PerceptionEngine:
         """
         config, scale = self.config, settings.global_scale
         count = images.shape[0]
-        parts: dict[int, GlobalFeatures] = {}
+        kept: dict[int, CachedGlobal] = {}
         for b, stream in enumerate(moved):
-            entry = stream.state.global_entry
-            if entry is not None and stream.flow is not None and may_reuse_global(
-                    entry, stream.motion, stream.state.frame_index, config.global_reuse_motion,
-                    config.max_global_reuse_age):
-                parts[b] = warp_global(entry.features, stream.flow, scale)
-        reused = np.array([b in parts for b in range(count)], dtype=bool)
+            entry, motion = stream.state.global_entry, stream.motion
+            if (entry is not None and stream.flow is not None and motion is not None
+                    and may_reuse_global(entry, motion, stream.state.frame_index,
+                                         config.global_reuse_motion,
+                                         config.max_global_reuse_age)):
+                kept[b] = CachedGlobal(warp_global(entry.features, stream.flow, scale),
+                                       entry.computed_at, entry.entered + motion.entering)
+        parts = {b: entry.features for b, entry in kept.items()}
+        reused = np.array([b in kept for b in range(count)], dtype=bool)
         fresh = np.flatnonzero(~reused)
         if len(fresh):
             batch = images if len(fresh) == count else images[torch.from_numpy(fresh)]
@@ -367,13 +370,8 @@ class PerceptionEngine:
             parts.update({int(b): encoded.frame(i) for i, b in enumerate(fresh)})
         for b, stream in enumerate(moved):
             state = stream.state
-            if config.global_reuse_motion <= 0:
-                state.global_entry = None
-                continue
-            computed_at = (state.global_entry.computed_at
-                           if reused[b] and state.global_entry is not None
-                           else state.frame_index)
-            state.global_entry = CachedGlobal(parts[b], computed_at)
+            state.global_entry = (None if config.global_reuse_motion <= 0
+                                  else kept.get(b, CachedGlobal(parts[b], state.frame_index)))
         if count == 1:
             return parts[0], reused
         return GlobalFeatures.cat([parts[b] for b in range(count)]), reused

@@ -85,8 +85,9 @@ def render_patch_attention(
     draw_patches(canvas, result.plan)
     draw_detections(canvas, result.boxes, result.scores, result.class_ids, class_names)
     plan = result.plan
-    _label(canvas, f'patches {plan.chosen}: recomputed {plan.recomputed}, reused {plan.reused}',
-           (4, 4), (40, 40, 40))
+    stream = 'reused (moved along the flow)' if result.global_reused else 'encoded'
+    _label(canvas, f'patches {plan.chosen}: recomputed {plan.recomputed}, reused {plan.reused}'
+           f'; global stream {stream}', (4, 4), (40, 40, 40))
     return canvas
 
 

@@ -145,6 +145,14 @@ def test_global_stream_encodes_again_on_a_cut_a_jump_large_motion_and_age(
     assert not any(r.global_reused for _ in range(3) for r in off.infer([still]))
 
 
+def test_content_entering_while_panning_adds_up_until_the_stream_encodes(
+        model: PatchDriveNet, texture: np.ndarray) -> None:
+    runner = engine(model, reuse_rule='compensated', global_reuse_motion=16.0)
+    # 6 px a frame: about 3% of the frame enters each time; twice is more than MAX_ENTERING.
+    pan = [runner.infer([frame(texture, 6 * i)])[0].global_reused for i in range(4)]
+    assert pan == [False, True, False, True]
+
+
 def test_streams_reuse_their_global_features_apart(model: PatchDriveNet,
                                                     texture: np.ndarray) -> None:
     runner = engine(model, reuse_rule='compensated', patch_budget=4)

@@ -2,6 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """Patch-attention rendering, mask overlay and mosaics on synthetic results."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -53,6 +55,16 @@ def test_patch_attention_marks_states_heat_and_keeps_the_input() -> None:
     # Hot saliency on the right half, cold on the left: the JET map is red vs blue there.
     assert picture[55, 98, 2] > picture[55, 98, 0]
     assert picture[55, 2, 0] > picture[55, 2, 2]
+
+
+def test_patch_attention_says_whether_the_global_stream_was_reused() -> None:
+    image = np.full((60, 400, 3), 128, np.uint8)
+    encoded = render_patch_attention(image, _result(_plan()), CLASS_NAMES)
+    reused = render_patch_attention(image, replace(_result(_plan()), global_reused=True),
+                                    CLASS_NAMES)
+    label = (slice(0, 20), slice(0, 400))  # the top line of text
+    assert not np.array_equal(encoded[label], reused[label])
+    np.testing.assert_array_equal(encoded[30:], reused[30:])  # nothing else differs
 
 
 def test_patch_attention_with_no_patches_and_no_saliency() -> None:

@@ -31,7 +31,7 @@ PHOTOMETRIC_TOLERANCE = 24
 MAX_UNEXPLAINED = 0.05
 """Largest share of pixels the flow may leave unexplained for the global features to be reused."""
 MAX_ENTERING = 0.05
-"""Largest share of pixels whose content comes from outside the previous frame."""
+"""Largest share of pixels whose content entered the frame since the features were encoded."""
 STILL_CELLS = 0.02
 """Motion (global cells) under which the cached features are taken as they are, not resampled."""
 
@@ -51,6 +51,7 @@ class CachedGlobal:
 
     features: GlobalFeatures
     computed_at: int  # frame index of the encoding they come from (warping keeps it)
+    entered: float = 0.0  # share of the frame that entered since (summed over the frames)
 
 
 def _sources(flow: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -96,14 +97,14 @@ def may_reuse_global(entry: CachedGlobal | None, motion: FrameMotion | None, fra
     """Whether a stream's cached global features may stand in for this frame's.
 
     They may when they exist, are at most ``max_age`` frames old, the frame moved by at most
-    ``limit_px`` (90th percentile, full-resolution pixels; 0 never reuses), and the flow
-    explains the change and brings in little new content.
+    ``limit_px`` (90th percentile, full-resolution pixels; 0 never reuses), the flow explains
+    the change, and little content entered the frame since they were encoded.
     """
     return (entry is not None and motion is not None and limit_px > 0
             and frame_index - entry.computed_at <= max_age
             and motion.magnitude_px <= limit_px
             and motion.unexplained <= MAX_UNEXPLAINED
-            and motion.entering <= MAX_ENTERING)
+            and entry.entered + motion.entering <= MAX_ENTERING)
 
 
 def _resample(tensor: torch.Tensor, shift: np.ndarray) -> torch.Tensor:

@@ -92,6 +92,14 @@ def test_reuse_gate(motion: FrameMotion | None, frame_index: int, limit: float,
     assert not may_reuse_global(None, STILL, 1, 8.0, max_age=4)
 
 
+def test_content_entering_over_several_frames_adds_up() -> None:
+    entering = FrameMotion(magnitude_px=4.0, unexplained=0.0, entering=0.6 * MAX_ENTERING)
+    fresh = CachedGlobal(_features(), computed_at=0)
+    assert may_reuse_global(fresh, entering, 1, 8.0, max_age=4)
+    once = CachedGlobal(fresh.features, 0, entered=entering.entering)
+    assert not may_reuse_global(once, entering, 2, 8.0, max_age=4)
+
+
 def test_still_features_are_taken_as_they_are() -> None:
     cached = _features()
     flow = np.full((48, 80, 2), 0.01, np.float32)  # 0.01 low-res px: far below a cell
