@@ -45,6 +45,7 @@ class StatsSnapshot:
     patches_recomputed: int
     patches_chosen_total: int  # since start
     patches_reused_total: int
+    global_reused_total: int  # frames whose global stream was reused, since start
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,7 @@ class FrameStats:
         self._frames_out = 0
         self._chosen_total = 0
         self._reused_total = 0
+        self._global_reused_total = 0
 
     def count(self, kind: FrameCount, number: int = 1) -> None:
         """Count frames of a kind (see FrameCount)."""
@@ -88,6 +90,7 @@ class FrameStats:
             self._frames_out += 1
             self._chosen_total += chosen
             self._reused_total += reused
+            self._global_reused_total += int(global_reused)
             self._records.append(record)
 
     def snapshot(self) -> StatsSnapshot:
@@ -97,7 +100,7 @@ class FrameStats:
             records = list(self._records)
             counts = dict(self._counts)
             frames_out = self._frames_out
-            totals = (self._chosen_total, self._reused_total)
+            totals = (self._chosen_total, self._reused_total, self._global_reused_total)
         latencies = np.array([r.latency_ms for r in records], dtype=np.float64)
         ages = np.array([r.age_ms for r in records if r.age_ms == r.age_ms], dtype=np.float64)
         recent = [r.done_s for r in records if now - r.done_s <= self._fps_horizon_s]
@@ -126,6 +129,7 @@ class FrameStats:
             patches_recomputed=last.chosen - last.reused,
             patches_chosen_total=totals[0],
             patches_reused_total=totals[1],
+            global_reused_total=totals[2],
         )
 
 

@@ -155,6 +155,8 @@ def summarize(records: dict[int, FrameRecord], replayed: dict[str, Any],
         'fps': len(answered) / span if span > 0 else 0.0,
         'reuse_ratio': int(diagnostics.get('patches_reused_total', '0')) / chosen
         if chosen else 0.0,
+        'global_reuse_ratio': int(diagnostics.get('global_reused_total', '0')) / len(answered)
+        if answered else 0.0,
         **own,
         **{f'streaming_{key}': value for key, value in streaming.items()},
         'dropped_frames': int(diagnostics.get('dropped_frames', '0')),

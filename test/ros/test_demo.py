@@ -20,7 +20,8 @@ from patchdrivenet_ros.classes import CLASS_NAMES, IGNORE_INDEX
 pytestmark = pytest.mark.ros
 
 SUMMARY_KEYS = {'frames_in', 'frames_out', 'detections_total', 'latency_ms_p50',
-                'latency_ms_p95', 'fps', 'reuse_ratio', 'miou', 'map50', 'streaming_miou',
+                'latency_ms_p95', 'fps', 'reuse_ratio', 'global_reuse_ratio', 'miou', 'map50',
+                'streaming_miou',
                 'streaming_map50', 'dropped_frames', 'weights_loaded'}
 FRAMES = 4
 

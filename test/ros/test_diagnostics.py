@@ -44,6 +44,7 @@ def test_percentiles_counts_and_reuse() -> None:
     assert (snapshot.patches_chosen, snapshot.patches_reused, snapshot.patches_recomputed) == (
         4, 1, 3)
     assert (snapshot.patches_chosen_total, snapshot.patches_reused_total) == (40, 10)
+    assert snapshot.global_reused_total == 8
     assert snapshot.fps > 0.0
 
 
