@@ -87,6 +87,7 @@ def measure() -> dict[str, Any]:
             'detections': int(len(result.boxes)),
             'patch_cells': sorted(int(c) for c in result.plan.cell_ids),
             'reused': result.plan.reused,
+            'global_reused': result.global_reused,
         })
     return {'seed': SEED, 'frames': frames}
 
@@ -115,6 +116,7 @@ def test_shipped_weights_give_the_recorded_accuracy_and_plan(measured: dict[str,
         different = set(now['patch_cells']) ^ set(then['patch_cells'])
         assert len(different) <= 2 * MAX_DIFFERENT_PATCHES, (index, sorted(different))
         assert now['reused'] == pytest.approx(then['reused'], abs=MAX_DIFFERENT_PATCHES)
+        assert now['global_reused'] == then['global_reused'], index
 
 
 def test_shipped_weights_are_better_than_an_untrained_model(measured: dict[str, Any]):
