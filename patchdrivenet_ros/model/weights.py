@@ -1,10 +1,16 @@
 # Copyright 2026 The patchdrivenet_ros Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Weights as safetensors plus a JSON of the ModelConfig beside them (no pickle)."""
+"""Weights as safetensors plus a JSON of the ModelConfig beside them (no pickle).
+
+The JSON also records the SHA-256 of the weights file, so that bytes changed inside the tensor
+data (which the safetensors format cannot notice) are refused at load. A JSON without it (files
+saved before it was recorded) is loaded without the check.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -21,6 +27,7 @@ from patchdrivenet_ros.model.factory import build_model
 from patchdrivenet_ros.model.patchdrivenet import PatchDriveNet
 
 CONFIG_KEY = 'model_config'
+CHECKSUM_KEY = 'sha256'
 
 
 class WeightsError(RuntimeError):
@@ -50,7 +57,8 @@ def save_weights(model: PatchDriveNet, path: Path,
                for name, value in model.state_dict().items()}
     extra = dict(metadata or {})
     save_file(tensors, path, metadata={**extra, CONFIG_KEY: json.dumps(mapping, sort_keys=True)})
-    document: dict[str, Any] = {CONFIG_KEY: mapping, 'metadata': extra}
+    document: dict[str, Any] = {CONFIG_KEY: mapping, 'metadata': extra,
+                                CHECKSUM_KEY: file_checksum(path)}
     config_path(path).write_text(json.dumps(document, indent=2, sort_keys=True) + '\n',
                                  encoding='utf-8')
 
@@ -60,16 +68,34 @@ LEGACY_FIELDS = {'global_attention': True}
 were built with (their default then), where it differs from today's default."""
 
 
-def read_config(path: Path) -> ModelConfig:
-    """Read the ModelConfig saved beside weights at ``path``."""
+def file_checksum(path: Path) -> str:
+    """Return the SHA-256 of the file at ``path`` (hex)."""
+    digest = hashlib.sha256()
+    with Path(path).open('rb') as stream:
+        for block in iter(lambda: stream.read(1 << 20), b''):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _read_document(path: Path) -> tuple[ModelConfig, str | None]:
+    """Read the ModelConfig and the recorded checksum (None: not recorded) beside ``path``."""
     source = config_path(path)
     try:
         document = json.loads(source.read_text(encoding='utf-8'))
-        return config_from_mapping(ModelConfig, {**LEGACY_FIELDS, **document[CONFIG_KEY]})
+        config = config_from_mapping(ModelConfig, {**LEGACY_FIELDS, **document[CONFIG_KEY]})
+        checksum = document.get(CHECKSUM_KEY)
+        if checksum is not None and not isinstance(checksum, str):
+            raise TypeError(f'{CHECKSUM_KEY} is {checksum!r}, not a string')
+        return config, checksum
     except FileNotFoundError:
         raise WeightsError(f'{source}: the model config of {path} is missing') from None
-    except (json.JSONDecodeError, KeyError, TypeError, ConfigError) as error:
+    except (json.JSONDecodeError, KeyError, TypeError, AttributeError, ConfigError) as error:
         raise WeightsError(f'{source}: unreadable model config ({error})') from None
+
+
+def read_config(path: Path) -> ModelConfig:
+    """Read the ModelConfig saved beside weights at ``path``."""
+    return _read_document(path)[0]
 
 
 def config_differences(expected: ModelConfig, found: ModelConfig) -> list[str]:
@@ -86,12 +112,13 @@ def load_weights(path: Path, expected: ModelConfig | None = None) -> PatchDriveN
     """Build the model saved at ``path`` (on the CPU, in eval mode).
 
     Raises WeightsError when the file or its config is missing, when the config differs from
-    ``expected`` (naming the fields), or when the tensors do not fit the model.
+    ``expected`` (naming the fields), when the tensors do not fit the model, or when the file's
+    SHA-256 differs from the one recorded beside it.
     """
     path = Path(path)
     if not path.is_file():
         raise WeightsError(f'{path}: no such weights file')
-    config = read_config(path)
+    config, checksum = _read_document(path)
     if expected is not None:
         differences = config_differences(expected, config)
         if differences:
@@ -110,5 +137,8 @@ def load_weights(path: Path, expected: ModelConfig | None = None) -> PatchDriveN
     if missing or unexpected or misshapen:
         raise WeightsError(f'{path}: tensors do not fit the model (missing: {missing[:5]}, '
                            f'unexpected: {unexpected[:5]}, wrong shape: {misshapen[:5]})')
+    if checksum is not None and file_checksum(path) != checksum:
+        raise WeightsError(f'{path}: the file changed after it was saved (its SHA-256 differs '
+                           f'from the one recorded in {config_path(path).name})')
     model.load_state_dict(tensors)
     return model.eval()

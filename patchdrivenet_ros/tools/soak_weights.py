@@ -3,13 +3,12 @@
 """Soak section 3: broken weights files, loaded directly and given to the node.
 
 Each case is a ``.safetensors`` path made from a freshly saved tiny model: missing, truncated,
-a corrupted header, the config JSON of another model, and a pickle renamed ``.safetensors``
-whose unpickling would create a marker file. ``load_weights`` must raise one WeightsError naming
-the file and the reason; the node given the file through its ``weights`` parameter must stop
-with one line saying so (the node refuses to start on an explicit weights file it cannot load:
-engine.py ``PerceptionEngine.from_config``). The marker must never appear. One more case, bytes
-flipped inside the tensor data with the header intact, is reported without a target: the file
-format has no checksum, so nothing can notice it.
+a corrupted header, the config JSON of another model, a pickle renamed ``.safetensors`` whose
+unpickling would create a marker file, and bytes flipped inside the tensor data with the header
+intact (caught by the SHA-256 recorded beside the file). ``load_weights`` must raise one
+WeightsError naming the file and the reason; the node given the file through its ``weights``
+parameter must stop with one line saying so (the node refuses to start on an explicit weights
+file it cannot load: engine.py ``PerceptionEngine.from_config``). The marker must never appear.
 """
 
 from __future__ import annotations
@@ -22,7 +21,7 @@ import shutil
 from typing import Any
 
 from patchdrivenet_ros.tools.node_process import NodeProcess
-from patchdrivenet_ros.tools.soak_figures import Figure, check, note
+from patchdrivenet_ros.tools.soak_figures import Figure, check
 from patchdrivenet_ros.tools.soak_log import LogLine
 
 SECTION = 'weights'
@@ -30,7 +29,7 @@ SECTION = 'weights'
 
 @dataclass(frozen=True)
 class WeightsCase:
-    """A broken weights file and the words its error must contain (empty: no target)."""
+    """A broken weights file and the words its error must contain."""
 
     name: str
     path: Path
@@ -102,7 +101,8 @@ def make_cases(folder: Path, marker: Path) -> list[WeightsCase]:
                     _with_config(folder / 'pickled.safetensors', good,
                                  pickle.dumps(_Marker(marker))), 'unreadable weights'),
         WeightsCase('corrupted tensor bytes', _with_config(folder / 'flipped.safetensors', good,
-                                                           bytes(flipped)), ''),
+                                                           bytes(flipped)),
+                    'changed after it was saved'),
     ]
 
 
@@ -137,11 +137,11 @@ def clear_error(case: WeightsCase, outcome: LoadOutcome) -> bool:
 
 
 def start_nodes(cases: list[WeightsCase], folder: Path) -> dict[str, NodeProcess]:
-    """Start one node per case with a target, ``weights`` set to the case's file."""
+    """Start one node per case, ``weights`` set to the case's file."""
     return {case.name: NodeProcess(f'/soak_weights_{index}',
                                    [f'weights:={case.path}', 'threads:=1'],
                                    folder / f'node_{index}.log')
-            for index, case in enumerate(cases) if case.reason}
+            for index, case in enumerate(cases)}
 
 
 @dataclass(frozen=True)
@@ -170,12 +170,8 @@ def weights_figures(cases: list[WeightsCase], loads: dict[str, LoadOutcome],
     for case in cases:
         load, node = loads[case.name], nodes.get(case.name)
         said = f'{load.error_type}: {load.message}' if load.error_type else 'loaded, no error'
-        if not case.reason:
-            figures.append(note(SECTION, f'{case.name}: load_weights', said[:160],
-                                'no checksum in the format: undetectable'))
-        else:
-            figures.append(check(SECTION, f'{case.name}: load_weights', clear_error(case, load),
-                                 'one WeightsError naming file + reason', bool, said[:200]))
+        figures.append(check(SECTION, f'{case.name}: load_weights', clear_error(case, load),
+                             'one WeightsError naming file + reason', bool, said[:200]))
         if node is None:
             continue
         naming = node.naming(case)
@@ -183,12 +179,8 @@ def weights_figures(cases: list[WeightsCase], loads: dict[str, LoadOutcome],
         stopped = node.exit_code not in (None, 0) and len(naming) == 1 and not traceback
         detail = (f'exit {node.exit_code}; ' + (naming[0][:200] if naming else
                                                 f'{len(node.lines)} lines, none names the file'))
-        if not case.reason:
-            figures.append(note(SECTION, f'{case.name}: node', 'serving'
-                                if node.exit_code is None else f'exit {node.exit_code}', detail))
-        else:
-            figures.append(check(SECTION, f'{case.name}: node', stopped,
-                                 'stops, one line naming the file', bool, detail))
+        figures.append(check(SECTION, f'{case.name}: node', stopped,
+                             'stops, one line naming the file', bool, detail))
     figures.append(check(SECTION, 'code run from a pickle file', marker.exists(),
                          'marker file never created', lambda v: not v, str(marker)))
     return figures

@@ -13,6 +13,7 @@ import torch
 from patchdrivenet_ros.config import ModelConfig
 from patchdrivenet_ros.model import WeightsError, build_model, load_weights, save_weights
 from patchdrivenet_ros.model.factory import inference_model
+from patchdrivenet_ros.model.weights import file_checksum
 
 
 def test_save_load_round_trip(tmp_path: Path, small_config: ModelConfig) -> None:
@@ -23,6 +24,7 @@ def test_save_load_round_trip(tmp_path: Path, small_config: ModelConfig) -> None
     document = json.loads(path.with_suffix('.json').read_text())
     assert document['model_config']['width'] == small_config.width
     assert document['metadata'] == {'steps': '10'}
+    assert document['sha256'] == file_checksum(path)
     loaded = load_weights(path, expected=small_config)
     assert loaded.config == small_config and not loaded.training
     for name, tensor in model.state_dict().items():
@@ -94,7 +96,38 @@ def test_missing_and_unexpected_tensors_are_named(tmp_path: Path,
     assert 'wrong shape: []' in message
 
 
+def test_bytes_changed_inside_the_tensor_data_are_refused(tmp_path: Path,
+                                                         small_config: ModelConfig) -> None:
+    path = _saved(tmp_path, small_config)
+    data = bytearray(path.read_bytes())
+    data[-100] ^= 0x5A  # one byte of the last tensor; the header still parses
+    path.write_bytes(bytes(data))
+    assert sorted(load_file(path)) == sorted(build_model(small_config).state_dict())
+    with pytest.raises(WeightsError, match='changed after it was saved') as caught:
+        load_weights(path)
+    assert str(path) in str(caught.value)
+
+
+def test_weights_saved_without_a_checksum_still_load(tmp_path: Path,
+                                                     small_config: ModelConfig) -> None:
+    path = _saved(tmp_path, small_config)
+    document = json.loads(path.with_suffix('.json').read_text())
+    del document['sha256']  # as written before checksums were recorded
+    path.with_suffix('.json').write_text(json.dumps(document))
+    assert load_weights(path).config == small_config
+
+
+def test_the_shipped_weights_match_their_recorded_checksums() -> None:
+    folder = Path(__file__).resolve().parents[2] / 'patchdrivenet_ros' / 'weights'
+    files = sorted(folder.glob('*.safetensors'))
+    assert files
+    for path in files:
+        document = json.loads(path.with_suffix('.json').read_text())
+        assert document['sha256'] == file_checksum(path), path.name
+
+
 @pytest.mark.parametrize('text', ['{not json', '{"metadata": {}}', '[1, 2]',
+                                  '{"model_config": {}, "sha256": 5}',
                                   '{"model_config": {"no_such_field": 1}}',
                                   '{"model_config": {"width": -3}}'])
 def test_an_unreadable_config_is_refused(tmp_path: Path, small_config: ModelConfig,
