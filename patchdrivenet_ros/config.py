@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 import yaml
 
 from patchdrivenet_ros.classes import CLASS_NAMES, DETECTION_CLASSES
+from patchdrivenet_ros.training.data_spec import DataError, parse_spec
 
 DEFAULT_NODE_NAME = 'patchdrivenet'
 
@@ -317,6 +318,12 @@ class TrainConfig(Validated):
 
     model: ModelConfig = dataclasses.field(default_factory=ModelConfig)
     method: str = setting('patchdrivenet', 'What to train.', choices=METHODS)
+    data: tuple[str, ...] = setting(
+        ('synthetic',), 'Data sources, KIND[:PATH][:WEIGHT] each: synthetic, '
+        'cityscapes:ROOT, kitti-object:ROOT, folder:ROOT (training/data_spec.py).')
+    init_weights: str = setting(
+        '', 'Weights (.safetensors) to start from instead of a random init (fine-tuning); '
+        'their model config must be this one.')
     seed: int = setting(0, 'Seed of weights init and sampling.', minimum=0, maximum=2**31 - 1)
     data_seeds: tuple[int, ...] = setting(
         tuple(range(1000, 1064)), 'Synthetic scene seeds used for training.', minimum=0
@@ -375,6 +382,15 @@ class TrainConfig(Validated):
             raise ConfigError('crop_width', 'the crop must fit inside the rendered frame')
         if self.warmup_steps >= self.steps:
             raise ConfigError('warmup_steps', f'must be below steps ({self.steps})')
+        if not self.data:
+            raise ConfigError('data', 'give at least one source, e.g. synthetic')
+        for entry in self.data:
+            try:
+                parse_spec(entry)
+            except DataError as error:
+                raise ConfigError('data', str(error)) from None
+        if self.init_weights and not self.init_weights.endswith('.safetensors'):
+            raise ConfigError('init_weights', 'expected a .safetensors file')
 
 
 ConfigT = TypeVar('ConfigT', bound=Validated)

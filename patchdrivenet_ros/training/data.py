@@ -1,32 +1,42 @@
 # Copyright 2026 The patchdrivenet_ros Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Synthetic training batches, streamed on the fly and reproducible from the step index.
+"""Training batches, streamed on the fly and reproducible from the step index.
 
-Each of the batch's slots follows a drive, advancing ``frame_stride`` frames per step and
-rendering only the frames it uses; after ``drive_length // frame_stride`` steps every slot
-starts a new drive. Drive d of slot b uses scene seed
-``data_seeds[(d * batch_size + b) % len(data_seeds)]`` and adverse conditions drawn from a
-generator seeded by (seed, d, b). Each frame is cut to a random crop seeded by (seed, step),
-keeping the camera's pixel scale so objects and patches look as they do at inference.
-Batch s is therefore a pure function of the config and s: a resumed run sees exactly the
+Steps come in periods of ``drive_length // frame_stride``. For each period, each of the batch's
+slots draws one of the data sources (training/sources.py) by weight, seeded by (seed, period,
+slot); with one source there is no draw. A synthetic slot follows a drive, advancing
+``frame_stride`` frames per step and rendering only the frames it uses: drive d of slot b uses
+scene seed ``data_seeds[(d * batch_size + b) % len(data_seeds)]`` and adverse conditions drawn
+from a generator seeded by (seed, d, b). A file slot reads a sample drawn by (seed, step, slot)
+each step; an unreadable sample is skipped (counted) for the next one. Each frame is cut to a
+random crop seeded by (seed, step), keeping the source's pixel scale so objects and patches
+look as they do at inference (a frame smaller than the crop is padded, unlabelled). Batch s is
+therefore a pure function of the config, the files and s: a resumed run sees exactly the
 batches an uninterrupted one would.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
+import logging
 
 import numpy as np
 import torch
 
+from patchdrivenet_ros.classes import IGNORE_INDEX
 from patchdrivenet_ros.config import TrainConfig
 from patchdrivenet_ros.data.drive_config import CONDITIONS, DriveConfig
 from patchdrivenet_ros.data.frame import LabeledFrame
 from patchdrivenet_ros.data.synthetic import generate_drive
+from patchdrivenet_ros.training.data_spec import DataError, SourceSpec
+from patchdrivenet_ros.training.sources import FileSource, Sample, SampleError
 
 MIN_CROPPED_SIDE = 4.0
 """Boxes cut to less than this many pixels a side by the crop are dropped."""
+MAX_UNREADABLE_IN_A_ROW = 20
+"""Unreadable samples in a row after which a source is taken as broken (DataError)."""
+LOG = logging.getLogger('patchdrivenet_train')
 
 
 @dataclass(frozen=True)
@@ -37,6 +47,7 @@ class Batch:
     labels: torch.Tensor  # (B, H, W) int64 class ids, 255 = unlabeled
     boxes: list[np.ndarray]  # B x (N, 4) float32 xyxy input px
     class_ids: list[np.ndarray]  # B x (N,) int64 segmentation class ids
+    boxes_labelled: tuple[bool, ...]  # B: False = the frame's source has no box labels
 
 
 def drive_config(config: TrainConfig, drive: int, slot: int) -> DriveConfig:
@@ -66,9 +77,23 @@ class Crop:
     class_ids: np.ndarray  # (N,) int64
 
 
+def pad_to(frame: LabeledFrame, width: int, height: int) -> LabeledFrame:
+    """Pad the frame on the right and bottom to at least width x height (unlabelled, black)."""
+    extra_rows, extra_columns = max(0, height - frame.height), max(0, width - frame.width)
+    if not extra_rows and not extra_columns:
+        return frame
+    padding = ((0, extra_rows), (0, extra_columns))
+    return replace(frame, image=np.pad(frame.image, (*padding, (0, 0))),
+                   mask=np.pad(frame.mask, padding, constant_values=IGNORE_INDEX))
+
+
 def random_crop(frame: LabeledFrame, width: int, height: int,
                 rng: np.random.Generator) -> Crop:
-    """Cut a random width x height window; keep boxes whose clipped part is >= 4 px a side."""
+    """Cut a random width x height window; keep boxes whose clipped part is >= 4 px a side.
+
+    A frame smaller than the window is padded first (pad_to).
+    """
+    frame = pad_to(frame, width, height)
     left = int(rng.integers(0, frame.width - width + 1))
     top = int(rng.integers(0, frame.height - height + 1))
     boxes = frame.boxes - np.array([left, top, left, top], np.float32)
@@ -83,15 +108,41 @@ def random_crop(frame: LabeledFrame, width: int, height: int,
     )
 
 
-class TrainingStream:
-    """Batches for steps start, start + 1, ... of a TrainConfig."""
+@dataclass(frozen=True)
+class WeightedSource:
+    """A data source of the stream: its spec and, for files, the opened source."""
 
-    def __init__(self, config: TrainConfig, start: int = 0) -> None:
+    spec: SourceSpec
+    files: FileSource | None = None  # None: the synthetic world
+
+
+SYNTHETIC_ONLY = (WeightedSource(SourceSpec('synthetic')),)
+
+
+class TrainingStream:
+    """Batches for steps start, start + 1, ... of a TrainConfig over its data sources."""
+
+    def __init__(self, config: TrainConfig, start: int = 0,
+                 sources: Sequence[WeightedSource] = SYNTHETIC_ONLY) -> None:
+        if not sources:
+            raise DataError('give at least one data source')
         self._config = config
+        self._sources = tuple(sources)
+        weights = np.array([s.spec.weight for s in self._sources], np.float64)
+        self._weights = weights / weights.sum()
         self._steps_per_drive = max(1, config.drive_length // config.frame_stride)
         self._step = start
-        self._drives: list[Iterator[LabeledFrame]] = []
+        self._slots: list[WeightedSource] = []
+        self._drives: list[Iterator[LabeledFrame] | None] = []
+        self.skipped = 0  # unreadable samples passed over so far
         self._open_drives(skip_steps=start % self._steps_per_drive)
+
+    def _source(self, drive: int, slot: int) -> WeightedSource:
+        """Return the source slot ``slot`` reads in period ``drive`` (no draw with one source)."""
+        if len(self._sources) == 1:
+            return self._sources[0]
+        rng = np.random.default_rng((self._config.seed, drive, slot, 13))
+        return self._sources[int(rng.choice(len(self._sources), p=self._weights))]
 
     def _open_drives(self, skip_steps: int) -> None:
         config = self._config
@@ -99,8 +150,25 @@ class TrainingStream:
         stride = config.frame_stride
         # Step k of a drive uses frame k * stride + stride - 1 (the last frame if shorter).
         first = min(skip_steps * stride + stride - 1, config.drive_length - 1)
+        self._slots = [self._source(drive, slot) for slot in range(config.batch_size)]
         self._drives = [generate_drive(drive_config(config, drive, slot), first, stride)
-                        for slot in range(config.batch_size)]
+                        if source.files is None else None
+                        for slot, source in enumerate(self._slots)]
+
+    def _read(self, files: FileSource, slot: int) -> Sample:
+        """Read the sample drawn for ``slot`` this step, passing over unreadable ones."""
+        rng = np.random.default_rng((self._config.seed, self._step, slot, 17))
+        index = int(rng.integers(len(files)))
+        for attempt in range(MAX_UNREADABLE_IN_A_ROW):
+            try:
+                return files.read((index + attempt) % len(files))
+            except SampleError as error:
+                self.skipped += 1
+                if self.skipped <= 10 or self.skipped % 100 == 0:
+                    LOG.warning('skipped an unreadable sample (%d so far): %s', self.skipped,
+                                error)
+        raise DataError(f'{files.name}: {MAX_UNREADABLE_IN_A_ROW} unreadable samples in a row '
+                        f'from index {index}; is the folder what it should be?')
 
     def __iter__(self) -> TrainingStream:
         """Return self: the stream is endless."""
@@ -110,9 +178,19 @@ class TrainingStream:
         """Return the next step's batch."""
         if self._step % self._steps_per_drive == 0 and self._step > 0:
             self._open_drives(skip_steps=0)
+        frames, labelled = [], []
+        for slot, (source, drive) in enumerate(zip(self._slots, self._drives, strict=True)):
+            if drive is not None:
+                frames.append(next(drive))
+                labelled.append(True)
+                continue
+            assert source.files is not None
+            sample = self._read(source.files, slot)
+            frames.append(sample.frame)
+            labelled.append(sample.boxes_labelled)
         rng = np.random.default_rng((self._config.seed, self._step, 11))
-        crops = [random_crop(next(drive), self._config.crop_width, self._config.crop_height,
-                             rng) for drive in self._drives]
+        crops = [random_crop(frame, self._config.crop_width, self._config.crop_height, rng)
+                 for frame in frames]
         self._step += 1
         images = np.stack([c.image for c in crops])  # (B, h, w, 3) uint8
         return Batch(
@@ -120,4 +198,5 @@ class TrainingStream:
             labels=torch.from_numpy(np.stack([c.mask for c in crops])).long(),
             boxes=[c.boxes for c in crops],
             class_ids=[c.class_ids for c in crops],
+            boxes_labelled=tuple(labelled),
         )

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from patchdrivenet_ros.classes import IGNORE_INDEX
 from patchdrivenet_ros.config import ModelConfig, TrainConfig
 from patchdrivenet_ros.model.outputs import DetectionMaps, PatchDriveNetOutput
 from patchdrivenet_ros.training.data import Batch
@@ -37,7 +38,15 @@ def detection_channels(model_config: ModelConfig) -> np.ndarray:
 
 
 def detection_loss(maps: DetectionMaps, batch: Batch, channels: np.ndarray) -> torch.Tensor:
-    """Focal heatmap + L1 size/offset loss of M maps against the batch's boxes."""
+    """Focal heatmap + L1 size/offset loss of M maps against the batch's boxes.
+
+    Maps of frames whose source labels no boxes are left out (not taken as "no objects").
+    """
+    labelled = torch.tensor(batch.boxes_labelled, dtype=torch.bool)[maps.frame.cpu()]
+    if not bool(labelled.all()):
+        keep = torch.nonzero(labelled).flatten().to(maps.heat.device)
+        maps = DetectionMaps(*(t.index_select(0, keep) for t in (
+            maps.heat, maps.size, maps.offset, maps.origin, maps.cell, maps.frame)))
     count, classes, rows, cols = maps.heat.shape
     if count == 0:
         return maps.heat.sum() * 0.0
@@ -90,8 +99,12 @@ def training_loss(
         errors = prediction_errors(output.coarse_logits, labels)
         pixel_map = oracle_pixel_map(errors, labels, thin_ids)
         oracle = oracle_candidate_scores(pixel_map, output.candidates)  # (B, N)
-        terms['priority'] = config.priority_weight * priority_loss(
-            output.priority_logits.float(), oracle)
+        # Frames without pixel labels say nothing about where refining gains.
+        labelled = (labels != IGNORE_INDEX).flatten(1).any(1)  # (B,)
+        logits = output.priority_logits.float()
+        terms['priority'] = config.priority_weight * (
+            priority_loss(logits[labelled], oracle[labelled]) if bool(labelled.any())
+            else logits.sum() * 0.0)
     terms['sparsity'] = config.sparsity_weight * output.patch_weights.abs().sum()
     terms['total'] = sum(terms.values(), torch.zeros((), device=output.logits.device))
     return terms

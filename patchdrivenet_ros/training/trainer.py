@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 import math
 from pathlib import Path
 
@@ -19,15 +19,18 @@ from patchdrivenet_ros.model.baselines import run_settings
 from patchdrivenet_ros.model.candidates import candidate_grid
 from patchdrivenet_ros.model.factory import build_model
 from patchdrivenet_ros.model.patchdrivenet import PatchDriveNet
-from patchdrivenet_ros.model.weights import save_weights
+from patchdrivenet_ros.model.weights import load_weights, save_weights
 from patchdrivenet_ros.training.checkpoint import load_checkpoint, save_checkpoint
-from patchdrivenet_ros.training.data import Batch, TrainingStream
+from patchdrivenet_ros.training.data import Batch, TrainingStream, WeightedSource
+from patchdrivenet_ros.training.data_spec import SYNTHETIC, parse_spec
+from patchdrivenet_ros.training.metrics_log import MetricsLog
 from patchdrivenet_ros.training.objective import training_loss
 from patchdrivenet_ros.training.oracle import (
     oracle_candidate_scores,
     oracle_pixel_map,
     resolution_errors,
 )
+from patchdrivenet_ros.training.sources import open_source
 
 GLOBAL_STREAM = ('backbone', 'neck', 'segment_head', 'detect_head', 'detail_decoder')
 """Module names frozen during the global-stream warm-up."""
@@ -40,6 +43,7 @@ class StepReport:
     step: int
     learning_rate: float
     losses: dict[str, float]
+    skipped: int = 0  # unreadable samples passed over since the run (or its resume) started
 
 
 def learning_rate(config: TrainConfig, step: int) -> float:
@@ -48,6 +52,13 @@ def learning_rate(config: TrainConfig, step: int) -> float:
         return config.learning_rate * (step + 1) / config.warmup_steps
     progress = (step - config.warmup_steps) / max(1, config.steps - config.warmup_steps)
     return 0.5 * config.learning_rate * (1.0 + math.cos(math.pi * min(progress, 1.0)))
+
+
+def open_sources(config: TrainConfig) -> list[WeightedSource]:
+    """Open the config's data sources (DataError when one cannot be used)."""
+    specs = [parse_spec(entry) for entry in config.data]
+    return [WeightedSource(spec, None if spec.kind == SYNTHETIC else open_source(spec))
+            for spec in specs]
 
 
 def forward_settings(config: TrainConfig) -> tuple[float, int]:
@@ -67,7 +78,11 @@ class Trainer:
         self.out_dir = out_dir
         self.device = resolve_device(config.device)
         torch.manual_seed(config.seed)
-        self.model: PatchDriveNet = build_model(config.model).to(self.device)
+        model = (load_weights(Path(config.init_weights), expected=config.model).train()
+                 if config.init_weights else build_model(config.model))
+        self.model: PatchDriveNet = model.to(self.device)
+        self.sources = open_sources(config)
+        self.metrics = MetricsLog(out_dir / 'metrics.jsonl')
         self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=config.learning_rate,
                                            weight_decay=config.weight_decay)
         self.step = 0
@@ -88,6 +103,7 @@ class Trainer:
         self.step, saved = load_checkpoint(self.checkpoint_path, self.model, self.optimizer)
         if saved != self.config:
             raise ValueError(f'{self.checkpoint_path} was written with another training config')
+        self.metrics.truncate(self.step)  # steps after the checkpoint run again
         return True
 
     def _set_frozen(self, frozen: bool) -> None:
@@ -131,9 +147,14 @@ class Trainer:
 
     def fit(self, on_step: Callable[[StepReport], None] | None = None) -> Path:
         """Train to config.steps (checkpointing on the way); return the final weights path."""
-        stream = TrainingStream(self.config, start=self.step)
+        if self.step == 0:
+            self.metrics.truncate(0)  # a fresh run: no records of an earlier one
+        stream = TrainingStream(self.config, start=self.step, sources=self.sources)
         while self.step < self.config.steps:
             report = self.train_step(next(stream))
+            report = replace(report, skipped=stream.skipped)
+            self.metrics.append(report.step, {'learning_rate': report.learning_rate,
+                                              **report.losses, 'skipped': stream.skipped})
             if on_step is not None:
                 on_step(report)
             if self.step % self.config.checkpoint_every == 0 or self.step == self.config.steps:
@@ -142,7 +163,8 @@ class Trainer:
         weights = self.out_dir / f'{self.config.method}.safetensors'
         save_weights(self.model.cpu(), weights, metadata={
             'method': self.config.method, 'steps': str(self.step), 'seed': str(self.config.seed),
-            'global_scale': str(self.scale),
+            'global_scale': str(self.scale), 'data': ' '.join(self.config.data),
+            'init_weights': self.config.init_weights,
         })
         self.model.to(self.device)
         return weights

@@ -1,0 +1,236 @@
+# Copyright 2026 The patchdrivenet_ros Authors
+# SPDX-License-Identifier: Apache-2.0
+"""Labelled files on disk as training sources (the spec that names them: training/data_spec.py).
+
+File sources list their samples once (a missing or empty folder, or a class map naming an
+unknown class, is a DataError naming the path) and read one sample on demand; a sample that
+cannot be read raises SampleError naming the file, which the training stream skips and counts.
+
+Every source maps onto the one class list. What a source does not label is ignored by the
+loss, never taken as background: pixels it does not label are 255, and a sample without box
+labels says so (``boxes_labelled``) so the detection loss leaves it out.
+
+Splits: Cityscapes trains on its ``train`` folder (the evaluation reads ``val``). KITTI object
+and plain folders hold out every VALIDATION_EVERY-th sample (in file-name order) for
+validation; training never reads those.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import cv2
+import numpy as np
+import yaml
+
+from patchdrivenet_ros.classes import CLASS_NAMES, IGNORE_INDEX
+from patchdrivenet_ros.data.cityscapes import instance_boxes
+from patchdrivenet_ros.data.class_map import cityscapes_lut
+from patchdrivenet_ros.data.frame import LabeledFrame, box_arrays
+from patchdrivenet_ros.data.kitti import objects_to_frame, read_object_labels
+from patchdrivenet_ros.training.data_spec import DataError, SourceSpec
+
+IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg')
+VALIDATION_EVERY = 10
+"""Sample i of a KITTI object or folder source is validation when i % VALIDATION_EVERY == 0."""
+IGNORE_NAME = 'ignore'
+"""Class-map value of a folder source for mask values that are not labelled."""
+
+
+class SampleError(ValueError):
+    """One sample that cannot be read (names the file); training skips it."""
+
+
+@dataclass(frozen=True)
+class Sample:
+    """A labelled frame and whether its boxes are labelled (else the detection loss skips it)."""
+
+    frame: LabeledFrame
+    boxes_labelled: bool
+
+
+class FileSource(Protocol):
+    """Samples read from files, by index."""
+
+    name: str
+
+    def __len__(self) -> int:
+        """Return the number of training samples."""
+
+    def read(self, index: int) -> Sample:
+        """Read training sample ``index``; raise SampleError naming the file it cannot read."""
+
+
+def _folder(path: Path, what: str) -> Path:
+    if not path.is_dir():
+        raise DataError(f'{path}: no such folder ({what})')
+    return path
+
+
+def _training_only(files: list[Path]) -> list[Path]:
+    """Drop the held-out validation samples (every VALIDATION_EVERY-th, in name order)."""
+    return [f for i, f in enumerate(sorted(files)) if i % VALIDATION_EVERY != 0]
+
+
+def _images(folder: Path) -> list[Path]:
+    return [p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES]
+
+
+def _read_rgb(path: Path) -> np.ndarray:
+    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if image is None:
+        raise SampleError(f'{path}: unreadable image')
+    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+
+
+def _read_label(path: Path, shape: tuple[int, ...]) -> np.ndarray:
+    label = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    if label is None:
+        raise SampleError(f'{path}: unreadable label image')
+    if label.shape[:2] != shape[:2] or label.ndim != 2:
+        raise SampleError(f'{path}: label of shape {label.shape}, the image is {shape[:2]}')
+    return label
+
+
+def _boxes_file(image: np.ndarray, path: Path | None, index: int) -> LabeledFrame:
+    """Return a frame with the boxes of a KITTI-format label file, or none (no pixel labels)."""
+    try:
+        objects = read_object_labels(path) if path is not None else []
+    except (OSError, UnicodeDecodeError, ValueError, IndexError) as error:
+        raise SampleError(f'{path}: unreadable KITTI label file ({error})') from None
+    return objects_to_frame(image, objects, index, 0)
+
+
+class CityscapesSource:
+    """``ROOT/leftImg8bit/train/<city>/*_leftImg8bit.png`` with ``ROOT/gtFine/train/...``."""
+
+    def __init__(self, root: Path) -> None:
+        self.name = f'cityscapes:{root}'
+        images = _folder(root / 'leftImg8bit' / 'train', 'Cityscapes training images')
+        _folder(root / 'gtFine' / 'train', 'Cityscapes fine labels')
+        self._images = sorted(images.glob('*/*_leftImg8bit.png'))
+        if not self._images:
+            raise DataError(f'{images}: no *_leftImg8bit.png images')
+        self._root = root
+        self._lut = cityscapes_lut()
+
+    def __len__(self) -> int:
+        return len(self._images)
+
+    def read(self, index: int) -> Sample:
+        """Read image, labelIds (mapped to our classes) and, when present, instance boxes."""
+        path = self._images[index]
+        stem = path.name[: -len('_leftImg8bit.png')]
+        labels = self._root / 'gtFine' / 'train' / path.parent.name
+        image = _read_rgb(path)
+        mask = self._lut[_read_label(labels / f'{stem}_gtFine_labelIds.png', image.shape)]
+        instances = labels / f'{stem}_gtFine_instanceIds.png'
+        found: tuple[list[list[float]], list[int], list[int]] = ([], [], [])
+        if instances.exists():
+            found = instance_boxes(_read_label(instances, image.shape), self._lut)
+        boxes, classes, tracks, truncation, occlusion = box_arrays(*found)
+        frame = LabeledFrame(image=image, mask=mask, boxes=boxes, class_ids=classes,
+                             track_ids=tracks, truncation=truncation, occlusion=occlusion,
+                             stamp_ns=0, index=index)
+        return Sample(frame, boxes_labelled=instances.exists())
+
+
+class KittiObjectSource:
+    """``ROOT/image_2/*.png`` with ``ROOT/label_2/*.txt``: boxes only, no pixel labels."""
+
+    def __init__(self, root: Path) -> None:
+        self.name = f'kitti-object:{root}'
+        images = _folder(root / 'image_2', 'KITTI object images')
+        self._labels = _folder(root / 'label_2', 'KITTI object labels')
+        self._images = _training_only(_images(images))
+        if not self._images:
+            raise DataError(f'{images}: no training images')
+
+    def __len__(self) -> int:
+        return len(self._images)
+
+    def read(self, index: int) -> Sample:
+        """Read the image and its boxes; a missing label file means no box labels."""
+        path = self._images[index]
+        image = _read_rgb(path)
+        labels = self._labels / f'{path.stem}.txt'
+        labelled = labels.exists()
+        return Sample(_boxes_file(image, labels if labelled else None, index), labelled)
+
+
+class FolderSource:
+    """``ROOT/images/*``, ``ROOT/masks/<stem>.png`` (mono8) and ``ROOT/classes.yaml``.
+
+    ``classes.yaml`` maps mask values to class names (or ``ignore``); values it does not name
+    are unlabelled. Optional ``ROOT/boxes/<stem>.txt`` files in the KITTI object format give
+    boxes; without them a sample's boxes are not labelled.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.name = f'folder:{root}'
+        images = _folder(root / 'images', 'images')
+        self._masks = _folder(root / 'masks', 'masks')
+        self._boxes = root / 'boxes'
+        self._lut = self._class_map(root / 'classes.yaml')
+        self._images = _training_only(_images(images))
+        if not self._images:
+            raise DataError(f'{images}: no training images')
+
+    @staticmethod
+    def _class_map(path: Path) -> np.ndarray:
+        """Return the (256,) uint8 lookup from mask value to class id of ``classes.yaml``."""
+        if not path.is_file():
+            raise DataError(f'{path}: no class map (mask value: class name, one per line)')
+        try:
+            table = yaml.safe_load(path.read_text(encoding='utf-8'))
+        except yaml.YAMLError as error:
+            raise DataError(f'{path}: unreadable class map ({error})') from None
+        if not isinstance(table, dict) or not table:
+            raise DataError(f'{path}: expected a mapping of mask values to class names')
+        lut = np.full(256, IGNORE_INDEX, np.uint8)
+        for value, name in table.items():
+            if not isinstance(value, int) or not 0 <= value <= 255:
+                raise DataError(f'{path}: mask value {value!r} is not an integer in 0..255')
+            if name == IGNORE_NAME:
+                continue
+            if name not in CLASS_NAMES:
+                raise DataError(f'{path}: unknown class {name!r} for value {value} (known: '
+                                f'{", ".join(CLASS_NAMES)}, or {IGNORE_NAME})')
+            lut[value] = CLASS_NAMES.index(name)
+        return lut
+
+    def __len__(self) -> int:
+        return len(self._images)
+
+    def read(self, index: int) -> Sample:
+        """Read the image, its mask through the class map and, when present, its boxes."""
+        path = self._images[index]
+        image = _read_rgb(path)
+        mask_path = self._masks / f'{path.stem}.png'
+        if not mask_path.exists():
+            raise SampleError(f'{mask_path}: no mask for {path.name}')
+        mask = self._lut[_read_label(mask_path, image.shape)]
+        boxes = self._boxes / f'{path.stem}.txt'
+        labelled = boxes.exists()
+        frame = _boxes_file(image, boxes if labelled else None, index)
+        frame = LabeledFrame(image=image, mask=mask, boxes=frame.boxes,
+                             class_ids=frame.class_ids, track_ids=frame.track_ids,
+                             truncation=frame.truncation, occlusion=frame.occlusion, stamp_ns=0,
+                             index=index, ignore_boxes=frame.ignore_boxes)
+        return Sample(frame, boxes_labelled=labelled)
+
+
+def open_source(spec: SourceSpec) -> FileSource:
+    """Open the file source of ``spec`` (not synthetic); raise DataError when unusable."""
+    root = Path(spec.path).expanduser()
+    if spec.kind == 'cityscapes':
+        return CityscapesSource(root)
+    if spec.kind == 'kitti-object':
+        return KittiObjectSource(root)
+    return FolderSource(root)
+
+
+__all__ = ['VALIDATION_EVERY', 'CityscapesSource', 'FileSource', 'FolderSource',
+           'KittiObjectSource', 'Sample', 'SampleError', 'open_source']
