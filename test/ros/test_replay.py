@@ -79,9 +79,16 @@ def test_a_bare_rosbag2_file_is_replayed_and_every_output_recorded(
     assert summary['frames_unanswered'] == 0 and summary['latency_ms_p50'] > 0
     counts, stamps = _recorded(record)
     sent = {frame.stamp_ns for frame in drive}
-    for name in ('segmentation/mask', 'segmentation/color', 'patch_attention', 'detections'):
+    for name in ('segmentation/mask', 'detections'):
         topic = f'/replay_{storage}/{name}'
         assert counts[topic] == FRAMES and stamps[topic] == sent, counts
+    # The node renders debug images only for subscribers its publisher has matched; under load
+    # its side of discovery can lag the recorder's, so the first frames may have none. Only a
+    # prefix may be missing: a frame missing at the end would be a recording lost.
+    for name in ('segmentation/color', 'patch_attention'):
+        topic = f'/replay_{storage}/{name}'
+        assert stamps.get(topic) and counts[topic] == len(stamps[topic]), counts
+        assert stamps[topic] == {s for s in sent if s >= min(stamps[topic])}, counts
     assert counts[f'/replay_{storage}/label_info'] == 1
     assert counts['/diagnostics'] >= 1
     assert stamps[f'/replay_{storage}/replay/sent'] == sent  # the tool's marker per frame
