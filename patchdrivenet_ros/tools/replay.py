@@ -19,8 +19,8 @@ bag's topics) and stops it at the end; ``--no-node`` plays to a node already run
 published (masks, colour and attention images, detections, label info, diagnostics) to an
 MCAP bag (the node renders the images only once it sees a subscriber, so the first frames may
 have none on a loaded machine). A summary (frames in and out, latency, drops) is printed and,
-with ``--json``, written. Exit status: 0 when frames were answered, 1 when none was or the node failed, 2 on
-bad input.
+with ``--json``, written. Exit status: 0 when frames were answered, 1 when none was or the
+node failed, 2 on bad input.
 """
 
 from __future__ import annotations
