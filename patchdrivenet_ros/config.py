@@ -371,6 +371,11 @@ class TrainConfig(Validated):
     amp: bool = setting(True, 'Mixed precision on CUDA (ignored on CPU).')
     device: str = setting('auto', 'Torch device: auto, cpu, cuda or cuda:N.')
     checkpoint_every: int = setting(250, 'Steps between resumable checkpoints.', minimum=1)
+    validate_every: int = setting(
+        0, 'Steps between validation scores on held-out frames of each source (0 = none).',
+        minimum=0)
+    validation_frames: int = setting(8, 'Held-out frames per source scored at validation.',
+                                     minimum=1, maximum=10_000)
 
     def check(self) -> None:
         """Check the cross-field rules."""

@@ -26,6 +26,7 @@ from patchdrivenet_ros.accuracy_targets import check_targets, format_checks
 from patchdrivenet_ros.config import ConfigError, PerceptionConfig, load_yaml, with_changes
 from patchdrivenet_ros.data.drive_config import profile_config
 from patchdrivenet_ros.data.frame import LabeledFrame
+from patchdrivenet_ros.data.splits import HELD_OUT_SEED, VALIDATION_SEED
 from patchdrivenet_ros.data.synthetic import generate_drive
 from patchdrivenet_ros.engine import PerceptionEngine
 from patchdrivenet_ros.evaluation import (
@@ -46,10 +47,6 @@ from patchdrivenet_ros.reuse_plot import plot_reuse
 from patchdrivenet_ros.tools import evaluate_reuse
 from patchdrivenet_ros.tools.params_file import default_params_file
 
-HELD_OUT_SEED = 900_000
-"""First scene seed of the held-out drives; training seeds lie far below it."""
-VALIDATION_SEED = 800_000
-"""First scene seed of the validation drives (for tuning and ablations; never reported)."""
 SPLIT_SEEDS = {'held-out': HELD_OUT_SEED, 'validation': VALIDATION_SEED}
 
 ADVERSE = (('rain',), ('fog',), ('night',), ('snow', 'motion_blur'), ('noise', 'rain'))

@@ -80,6 +80,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         bar.update(1)
         bar.set_postfix(loss=f"{report.losses['total']:.3f}", lr=f'{report.learning_rate:.2e}',
                         skipped=report.skipped)
+        if report.validation is not None:
+            bar.write(f'step {report.step} validation: ' + ', '.join(
+                f'{key} {value:.3f}' for key, value in report.validation.items()))
 
     try:
         weights = trainer.fit(show)

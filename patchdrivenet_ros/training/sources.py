@@ -69,9 +69,13 @@ def _folder(path: Path, what: str) -> Path:
     return path
 
 
-def _training_only(files: list[Path]) -> list[Path]:
-    """Drop the held-out validation samples (every VALIDATION_EVERY-th, in name order)."""
-    return [f for i, f in enumerate(sorted(files)) if i % VALIDATION_EVERY != 0]
+SPLITS = ('train', 'validation')
+
+
+def _split(files: list[Path], split: str) -> list[Path]:
+    """Return the samples of ``split``: validation is every VALIDATION_EVERY-th, in name order."""
+    held_out = split == 'validation'
+    return [f for i, f in enumerate(sorted(files)) if (i % VALIDATION_EVERY == 0) == held_out]
 
 
 def _images(folder: Path) -> list[Path]:
@@ -104,12 +108,16 @@ def _boxes_file(image: np.ndarray, path: Path | None, index: int) -> LabeledFram
 
 
 class CityscapesSource:
-    """``ROOT/leftImg8bit/train/<city>/*_leftImg8bit.png`` with ``ROOT/gtFine/train/...``."""
+    """``ROOT/leftImg8bit/<s>/<city>/*_leftImg8bit.png`` with ``ROOT/gtFine/<s>/...``.
 
-    def __init__(self, root: Path) -> None:
+    ``s`` is ``train`` for training and ``val`` for validation.
+    """
+
+    def __init__(self, root: Path, split: str = 'train') -> None:
         self.name = f'cityscapes:{root}'
-        images = _folder(root / 'leftImg8bit' / 'train', 'Cityscapes training images')
-        _folder(root / 'gtFine' / 'train', 'Cityscapes fine labels')
+        self._folder = 'train' if split == 'train' else 'val'
+        images = _folder(root / 'leftImg8bit' / self._folder, f'Cityscapes {split} images')
+        _folder(root / 'gtFine' / self._folder, 'Cityscapes fine labels')
         self._images = sorted(images.glob('*/*_leftImg8bit.png'))
         if not self._images:
             raise DataError(f'{images}: no *_leftImg8bit.png images')
@@ -123,7 +131,7 @@ class CityscapesSource:
         """Read image, labelIds (mapped to our classes) and, when present, instance boxes."""
         path = self._images[index]
         stem = path.name[: -len('_leftImg8bit.png')]
-        labels = self._root / 'gtFine' / 'train' / path.parent.name
+        labels = self._root / 'gtFine' / self._folder / path.parent.name
         image = _read_rgb(path)
         mask = self._lut[_read_label(labels / f'{stem}_gtFine_labelIds.png', image.shape)]
         instances = labels / f'{stem}_gtFine_instanceIds.png'
@@ -140,13 +148,13 @@ class CityscapesSource:
 class KittiObjectSource:
     """``ROOT/image_2/*.png`` with ``ROOT/label_2/*.txt``: boxes only, no pixel labels."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, split: str = 'train') -> None:
         self.name = f'kitti-object:{root}'
         images = _folder(root / 'image_2', 'KITTI object images')
         self._labels = _folder(root / 'label_2', 'KITTI object labels')
-        self._images = _training_only(_images(images))
+        self._images = _split(_images(images), split)
         if not self._images:
-            raise DataError(f'{images}: no training images')
+            raise DataError(f'{images}: no {split} images')
 
     def __len__(self) -> int:
         return len(self._images)
@@ -168,15 +176,15 @@ class FolderSource:
     boxes; without them a sample's boxes are not labelled.
     """
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, split: str = 'train') -> None:
         self.name = f'folder:{root}'
         images = _folder(root / 'images', 'images')
         self._masks = _folder(root / 'masks', 'masks')
         self._boxes = root / 'boxes'
         self._lut = self._class_map(root / 'classes.yaml')
-        self._images = _training_only(_images(images))
+        self._images = _split(_images(images), split)
         if not self._images:
-            raise DataError(f'{images}: no training images')
+            raise DataError(f'{images}: no {split} images')
 
     @staticmethod
     def _class_map(path: Path) -> np.ndarray:
@@ -222,15 +230,17 @@ class FolderSource:
         return Sample(frame, boxes_labelled=labelled)
 
 
-def open_source(spec: SourceSpec) -> FileSource:
-    """Open the file source of ``spec`` (not synthetic); raise DataError when unusable."""
+def open_source(spec: SourceSpec, split: str = 'train') -> FileSource:
+    """Open the ``split`` of the file source of ``spec`` (not synthetic); DataError if unusable."""
+    if split not in SPLITS:
+        raise ValueError(f'split {split!r} is not one of {", ".join(SPLITS)}')
     root = Path(spec.path).expanduser()
     if spec.kind == 'cityscapes':
-        return CityscapesSource(root)
+        return CityscapesSource(root, split)
     if spec.kind == 'kitti-object':
-        return KittiObjectSource(root)
-    return FolderSource(root)
+        return KittiObjectSource(root, split)
+    return FolderSource(root, split)
 
 
-__all__ = ['VALIDATION_EVERY', 'CityscapesSource', 'FileSource', 'FolderSource',
+__all__ = ['SPLITS', 'VALIDATION_EVERY', 'CityscapesSource', 'FileSource', 'FolderSource',
            'KittiObjectSource', 'Sample', 'SampleError', 'open_source']

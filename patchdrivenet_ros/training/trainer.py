@@ -31,6 +31,7 @@ from patchdrivenet_ros.training.oracle import (
     resolution_errors,
 )
 from patchdrivenet_ros.training.sources import open_source
+from patchdrivenet_ros.training.validation import validation_samples, validation_scores
 
 GLOBAL_STREAM = ('backbone', 'neck', 'segment_head', 'detect_head', 'detail_decoder')
 """Module names frozen during the global-stream warm-up."""
@@ -44,6 +45,7 @@ class StepReport:
     learning_rate: float
     losses: dict[str, float]
     skipped: int = 0  # unreadable samples passed over since the run (or its resume) started
+    validation: dict[str, float] | None = None  # scores when this step validated
 
 
 def learning_rate(config: TrainConfig, step: int) -> float:
@@ -83,6 +85,8 @@ class Trainer:
         self.model: PatchDriveNet = model.to(self.device)
         self.sources = open_sources(config)
         self.metrics = MetricsLog(out_dir / 'metrics.jsonl')
+        self.validation = (validation_samples(config, self.sources) if config.validate_every
+                           else [])
         self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=config.learning_rate,
                                            weight_decay=config.weight_decay)
         self.step = 0
@@ -155,6 +159,12 @@ class Trainer:
             report = replace(report, skipped=stream.skipped)
             self.metrics.append(report.step, {'learning_rate': report.learning_rate,
                                               **report.losses, 'skipped': stream.skipped})
+            if self.validation and (self.step % self.config.validate_every == 0
+                                    or self.step == self.config.steps):
+                scores = validation_scores(self.model, self.config, self.scale,
+                                           self.validation)
+                self.metrics.append(report.step, scores)
+                report = replace(report, validation=scores)
             if on_step is not None:
                 on_step(report)
             if self.step % self.config.checkpoint_every == 0 or self.step == self.config.steps:

@@ -14,6 +14,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from safetensors.torch import load_file
 from test_trainer import TINY, tiny_config
 import torch
 
@@ -22,6 +23,7 @@ from patchdrivenet_ros.config import ConfigError
 from patchdrivenet_ros.model.factory import build_model
 from patchdrivenet_ros.model.weights import load_weights, save_weights
 from patchdrivenet_ros.tools.train import main
+from patchdrivenet_ros.training.curves import plot_curves
 from patchdrivenet_ros.training.data import Batch, TrainingStream
 from patchdrivenet_ros.training.data_spec import DataError, SourceSpec, parse_spec
 from patchdrivenet_ros.training.objective import detection_channels, detection_loss
@@ -34,6 +36,7 @@ from patchdrivenet_ros.training.sources import (
     open_source,
 )
 from patchdrivenet_ros.training.trainer import Trainer, open_sources
+from patchdrivenet_ros.training.validation import validation_samples, validation_scores
 
 HEIGHT, WIDTH = 120, 200  # smaller than the tiny config's 192 x 96 crop in width: padded
 
@@ -260,3 +263,32 @@ def test_fine_tuning_starts_from_the_given_weights(tmp_path: Path) -> None:
     for name, tensor in load_weights(start).state_dict().items():
         torch.testing.assert_close(trainer.model.state_dict()[name], tensor, rtol=0, atol=0)
     assert trainer.model.training
+
+
+def test_validation_reads_the_held_out_split_and_scores_what_is_labelled(tmp_path: Path) -> None:
+    mine = write_folder(tmp_path / 'mine')
+    held_out = open_source(SourceSpec('folder', str(mine)), 'validation')
+    assert len(held_out) == 2 and held_out.read(0).frame.image.shape == (HEIGHT, WIDTH, 3)
+    kitti = write_kitti(tmp_path / 'kitti')
+    config = tiny_config(validation_frames=3, data=(f'folder:{mine}', f'kitti-object:{kitti}'))
+    samples = validation_samples(config, open_sources(config))
+    assert len(samples) == 2 + 2  # folder 000, 010; KITTI 000000, 000010
+    scores = validation_scores(build_model(TINY), config, 0.5, samples)
+    assert set(scores) == {'val_miou', 'val_thin_iou', 'val_map50'}
+    assert 0.0 <= scores['val_miou'] <= 1.0 and 0.0 <= scores['val_map50'] <= 1.0
+    boxes_only = tiny_config(validation_frames=3, data=(f'kitti-object:{kitti}',))
+    scored = validation_scores(build_model(TINY), boxes_only, 0.5,
+                               validation_samples(boxes_only, open_sources(boxes_only)))
+    assert np.isnan(scored['val_miou']) and not np.isnan(scored['val_map50'])
+
+
+def test_validating_does_not_change_what_is_trained(tmp_path: Path) -> None:
+    plain = Trainer(tiny_config(steps=3), tmp_path / 'plain').fit()
+    trainer = Trainer(tiny_config(steps=3, validate_every=2, validation_frames=1),
+                      tmp_path / 'validated')
+    validated = trainer.fit()
+    records = trainer.metrics.records()
+    assert [r['step'] for r in records if 'val_miou' in r] == [2, 3]
+    for name, tensor in load_file(plain).items():
+        assert torch.equal(load_file(validated)[name], tensor), name
+    assert plot_curves(records, tmp_path / 'curves.png').stat().st_size > 0
