@@ -138,13 +138,33 @@ def frame_from_sample_data(nusc: Any, sample_data_token: str, index: int,
     )
 
 
+NUSCENES_SPLITS = {'v1.0-trainval': ('train', 'val'), 'v1.0-mini': ('mini_train', 'mini_val')}
+"""Official scene splits (devkit names) of each labelled version: (training, validation)."""
+
+
+def split_scene_names(version: str, split: str) -> set[str]:
+    """Return the scene names of ``split`` ('train' or 'val') of a labelled version."""
+    from nuscenes.utils.splits import create_splits_scenes  # noqa: PLC0415
+
+    if version not in NUSCENES_SPLITS:
+        raise ValueError(f'nuScenes version {version!r} has no labelled split; use one of '
+                         f'{", ".join(NUSCENES_SPLITS)}')
+    return set(create_splits_scenes()[NUSCENES_SPLITS[version][split == 'val']])
+
+
 def load_nuscenes_scenes(dataroot: str | Path, version: str = 'v1.0-mini',
                          camera: str = 'CAM_FRONT', keyframes_only: bool = True,
-                         nusc: Any = None) -> Iterator[list[LabeledFrame]]:
-    """Yield the frames of one camera, one list per scene, in time order."""
+                         nusc: Any = None, scenes: set[str] | None = None
+                         ) -> Iterator[list[LabeledFrame]]:
+    """Yield the frames of one camera, one list per scene, in time order.
+
+    ``scenes``: the names of the scenes to read (default: every scene).
+    """
     nusc = nusc if nusc is not None else open_nuscenes(dataroot, version)
     index = 0
     for scene in nusc.scene:
+        if scenes is not None and scene['name'] not in scenes:
+            continue
         sample = nusc.get('sample', scene['first_sample_token'])
         token = sample['data'][camera]
         frames = []

@@ -227,6 +227,7 @@ def run_nuscenes(args: argparse.Namespace) -> list[dict[str, Any]]:
         keyframe_stamps,
         load_nuscenes_scenes,
         open_nuscenes,
+        split_scene_names,
     )
 
     if not (args.dataroot / args.version).is_dir():
@@ -234,18 +235,23 @@ def run_nuscenes(args: argparse.Namespace) -> list[dict[str, Any]]:
                               'dataroot holds v1.0-mini/, samples/, sweeps/ and maps/)')
     try:
         nusc = open_nuscenes(args.dataroot, args.version)
+        names = (None if args.scenes == 'all'
+                 else split_scene_names(args.version, args.scenes))
         scenes = list(load_nuscenes_scenes(args.dataroot, args.version, args.camera,
-                                           keyframes_only=not args.sweeps, nusc=nusc))
+                                           keyframes_only=not args.sweeps, nusc=nusc,
+                                           scenes=names))
         keyframes = keyframe_stamps(nusc, args.camera)
     except (KeyError, ValueError, OSError, AssertionError) as error:
         raise EvaluationError(f'cannot read nuScenes {args.version} in {args.dataroot} '
                               f'(camera {args.camera}): {error}') from None
-    if not keyframes:
-        raise EvaluationError(f'{args.dataroot}: no keyframes of {args.camera}')
+    if not keyframes or not any(scenes):
+        raise EvaluationError(f'{args.dataroot}: no keyframes of {args.camera} in the '
+                              f'{args.scenes} scenes of {args.version}')
     summary = score_sequences(single_engine(args), scenes,
                               scored=lambda frame: frame.stamp_ns in keyframes).summary()
     return [{'method': f'PatchDriveNet K={args.budget}',
-             'split': f'nuscenes {args.version} {args.camera}', **summary}]
+             'split': f'nuscenes {args.version} {args.camera}'
+             + ('' if args.scenes == 'all' else f' {args.scenes}'), **summary}]
 
 
 def run_kitti(args: argparse.Namespace) -> list[dict[str, Any]]:
@@ -366,6 +372,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     nuscenes.add_argument('dataroot', type=Path)
     nuscenes.add_argument('--version', default='v1.0-mini')
     nuscenes.add_argument('--camera', default='CAM_FRONT')
+    nuscenes.add_argument('--scenes', default='all', choices=('all', 'train', 'val'),
+                          help="the version's scenes, or those of its official train or val "
+                          'split (val after training on nuScenes)')
     nuscenes.add_argument('--sweeps', action='store_true',
                           help='run every frame of the camera (12 Hz; sweeps/ needed), score '
                           'the keyframes: temporal reuse as on the car')

@@ -3,8 +3,10 @@
 """The training data spec: ``KIND[:PATH][:WEIGHT]``, one entry per source (training/sources.py).
 
 ``synthetic``, ``synthetic:2``, ``cityscapes:/data/cityscapes``,
-``kitti-object:/data/kitti/training:0.5``, ``folder:/data/mine``. The weight is the share of
-batch slots the source fills, relative to the others (default 1).
+``kitti-object:/data/kitti/training:0.5``, ``folder:/data/mine``,
+``nuscenes:/data/nuscenes:v1.0-trainval`` (the version after the dataroot; default
+v1.0-trainval). The weight is the share of batch slots the source fills, relative to the others
+(default 1).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from dataclasses import dataclass
 import math
 
 SYNTHETIC = 'synthetic'
-FILE_KINDS = ('cityscapes', 'kitti-object', 'folder')
+FILE_KINDS = ('cityscapes', 'kitti-object', 'folder', 'nuscenes')
 
 
 class DataError(ValueError):

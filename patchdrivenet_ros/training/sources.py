@@ -10,9 +10,10 @@ Every source maps onto the one class list. What a source does not label is ignor
 loss, never taken as background: pixels it does not label are 255, and a sample without box
 labels says so (``boxes_labelled``) so the detection loss leaves it out.
 
-Splits: Cityscapes trains on its ``train`` folder (the evaluation reads ``val``). KITTI object
-and plain folders hold out every VALIDATION_EVERY-th sample (in file-name order) for
-validation; training never reads those.
+Splits: Cityscapes trains on its ``train`` folder and validates on ``val``; nuScenes on the
+scenes of the devkit's official ``train`` / ``val`` split (``mini_train`` / ``mini_val`` for
+v1.0-mini). KITTI object and plain folders hold out every VALIDATION_EVERY-th sample (in
+file-name order) for validation; training never reads those.
 """
 
 from __future__ import annotations
@@ -30,6 +31,12 @@ from patchdrivenet_ros.data.cityscapes import instance_boxes
 from patchdrivenet_ros.data.class_map import cityscapes_lut
 from patchdrivenet_ros.data.frame import LabeledFrame, box_arrays
 from patchdrivenet_ros.data.kitti import objects_to_frame, read_object_labels
+from patchdrivenet_ros.data.nuscenes import (
+    NUSCENES_SPLITS,
+    frame_from_sample_data,
+    open_nuscenes,
+    split_scene_names,
+)
 from patchdrivenet_ros.training.data_spec import DataError, SourceSpec
 
 IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg')
@@ -37,6 +44,9 @@ VALIDATION_EVERY = 10
 """Sample i of a KITTI object or folder source is validation when i % VALIDATION_EVERY == 0."""
 IGNORE_NAME = 'ignore'
 """Class-map value of a folder source for mask values that are not labelled."""
+NUSCENES_CAMERAS = ('CAM_FRONT', 'CAM_FRONT_LEFT', 'CAM_FRONT_RIGHT', 'CAM_BACK',
+                    'CAM_BACK_LEFT', 'CAM_BACK_RIGHT')
+NUSCENES_DEFAULT_VERSION = 'v1.0-trainval'
 
 
 class SampleError(ValueError):
@@ -230,11 +240,59 @@ class FolderSource:
         return Sample(frame, boxes_labelled=labelled)
 
 
+class NuScenesSource:
+    """A nuScenes dataroot: the six cameras' keyframes of a split's scenes (boxes only)."""
+
+    def __init__(self, root: Path, version: str, split: str = 'train') -> None:
+        self.name = f'nuscenes:{root}:{version}'
+        _folder(root, 'nuScenes dataroot')
+        if version not in NUSCENES_SPLITS:
+            raise DataError(f'{root}: nuScenes version {version!r} has no labelled split; '
+                            f'use one of {", ".join(NUSCENES_SPLITS)}')
+        try:
+            self._nusc = open_nuscenes(root, version)
+            scenes = split_scene_names(version, 'val' if split == 'validation' else 'train')
+        except ImportError:
+            raise DataError(f'{root}: nuScenes needs the devkit (pip install '
+                            'nuscenes-devkit)') from None
+        except (OSError, AssertionError, KeyError, ValueError) as error:
+            raise DataError(f'{root}: not a nuScenes {version} dataroot ({error})') from None
+        self._tokens = [token for scene in self._nusc.scene if scene['name'] in scenes
+                        for token in self._keyframes(scene)]
+        if not self._tokens:
+            raise DataError(f'{root}: no {split} keyframes in nuScenes {version}')
+
+    def _keyframes(self, scene: dict[str, str]) -> list[str]:
+        """Return the camera sample_data tokens of a scene's keyframes, in time order."""
+        tokens, sample_token = [], scene['first_sample_token']
+        while sample_token:
+            sample = self._nusc.get('sample', sample_token)
+            tokens += [sample['data'][c] for c in NUSCENES_CAMERAS if c in sample['data']]
+            sample_token = sample['next']
+        return tokens
+
+    def __len__(self) -> int:
+        return len(self._tokens)
+
+    def read(self, index: int) -> Sample:
+        """Read the keyframe's image and its projected boxes."""
+        try:
+            frame = frame_from_sample_data(self._nusc, self._tokens[index], index)
+        except FileNotFoundError as error:
+            raise SampleError(f'{self.name}: {error}') from None
+        return Sample(frame, boxes_labelled=True)
+
+
 def open_source(spec: SourceSpec, split: str = 'train') -> FileSource:
     """Open the ``split`` of the file source of ``spec`` (not synthetic); DataError if unusable."""
     if split not in SPLITS:
         raise ValueError(f'split {split!r} is not one of {", ".join(SPLITS)}')
     root = Path(spec.path).expanduser()
+    if spec.kind == 'nuscenes':
+        head, _, version = spec.path.rpartition(':')
+        if head and version.startswith('v1.0'):
+            return NuScenesSource(Path(head).expanduser(), version, split)
+        return NuScenesSource(root, NUSCENES_DEFAULT_VERSION, split)
     if spec.kind == 'cityscapes':
         return CityscapesSource(root, split)
     if spec.kind == 'kitti-object':
@@ -243,4 +301,4 @@ def open_source(spec: SourceSpec, split: str = 'train') -> FileSource:
 
 
 __all__ = ['SPLITS', 'VALIDATION_EVERY', 'CityscapesSource', 'FileSource', 'FolderSource',
-           'KittiObjectSource', 'Sample', 'SampleError', 'open_source']
+           'KittiObjectSource', 'NuScenesSource', 'Sample', 'SampleError', 'open_source']
