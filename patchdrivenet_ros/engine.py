@@ -28,7 +28,7 @@ from patchdrivenet_ros.model.patchdrivenet import PatchDriveNet
 from patchdrivenet_ros.model.weights import WeightsError, default_weights_path, load_weights
 from patchdrivenet_ros.postprocess import frame_detections, frame_plan
 from patchdrivenet_ros.preprocess import check_frames, frames_to_tensor, grey_thumbnail
-from patchdrivenet_ros.result import FrameResult
+from patchdrivenet_ros.result import FrameResult, PatchState
 from patchdrivenet_ros.temporal.flow import FlowEstimator, patch_motion
 from patchdrivenet_ros.temporal.global_reuse import (
     CachedGlobal,
@@ -81,6 +81,8 @@ class _Stream:
 
     state: TemporalState
     capacity: int
+    last: FrameResult | None = None  # the stream's previous result
+    last_config: PerceptionConfig | None = None  # the config it was computed with
 
 
 @dataclasses.dataclass(frozen=True)
@@ -246,7 +248,7 @@ class PerceptionEngine:
             moved = self._advance(frames, bgr, stamps, streams, settings, len(grid))
             timer.lap('flow')
             model.flop_counter.reset()
-            encoded, global_reused = self._encode(images, settings, moved)
+            encoded, global_reused, still = self._encode(images, settings, moved)
             priority_logits = model.candidate_priorities(encoded, grid)  # (B, N)
             given = [c for c in choice_scores if c is not None]
             if given:
@@ -266,6 +268,15 @@ class PerceptionEngine:
             decision = self._decide_reuse(moved, settings, frame_of, cells, boxes,
                                           (width, height))
             timer.lap('flow')
+            unchanged = self._unchanged(streams, still, decision, frame_of, cells)
+            if unchanged is not None:
+                flops = model.flop_counter.per_frame(len(frames), frame_of[:0], frame_of[:0])
+                timer.lap('fusion')
+                return [dataclasses.replace(
+                    last, plan=dataclasses.replace(last.plan, states=np.full(
+                        last.plan.chosen, PatchState.REUSED, np.uint8)),
+                    flops=float(flops[b]), global_reused=True, timings_ms=dict(timer.times))
+                    for b, last in enumerate(unchanged)]
             patches = self._refine(images, encoded, decision, frame_of, cells, boxes)
             timer.lap('refine')
             global_logits, global_maps = model.decode_global(encoded, patches.mixed, frame_of)
@@ -294,6 +305,10 @@ class PerceptionEngine:
                     plan=plan, saliency=saliency[b], flops=float(flops[b]),
                     global_reused=bool(global_reused[b])))
             timer.lap('decode')
+        for name, result in zip(streams, results, strict=True):
+            stream = self._streams.get(name)
+            if stream is not None:
+                stream.last, stream.last_config = result, config
         return [dataclasses.replace(r, timings_ms=dict(timer.times)) for r in results]
 
     def _refine(self, images: torch.Tensor, encoded: GlobalFeatures, decision: _Reuse,
@@ -344,11 +359,12 @@ class PerceptionEngine:
         return moved
 
     def _encode(self, images: torch.Tensor, settings: RunSettings, moved: list[_Moved]
-                ) -> tuple[GlobalFeatures, np.ndarray]:
-        """Return the global features of every frame, and (B,) bool: reused, not encoded.
+                ) -> tuple[GlobalFeatures, np.ndarray, np.ndarray]:
+        """Return the global features of every frame, and (B,) bool reused and still.
 
-        A stream whose cached features may stand in (temporal/global_reuse.py) takes them,
-        moved along the flow; the other frames are encoded in one batch and cached.
+        Reused: not encoded; still: reused exactly as cached (the scene did not move). A
+        stream whose cached features may stand in (temporal/global_reuse.py) takes them, moved
+        along the flow; the other frames are encoded in one batch and cached.
         """
         config, scale = self.config, settings.global_scale
         count = images.shape[0]
@@ -363,6 +379,10 @@ class PerceptionEngine:
                                        entry.computed_at, entry.entered + motion.entering)
         parts = {b: entry.features for b, entry in kept.items()}
         reused = np.array([b in kept for b in range(count)], dtype=bool)
+        still = np.zeros(count, dtype=bool)
+        for b, entry in kept.items():
+            cached = moved[b].state.global_entry
+            still[b] = cached is not None and entry.features is cached.features
         fresh = np.flatnonzero(~reused)
         if len(fresh):
             batch = images if len(fresh) == count else images[torch.from_numpy(fresh)]
@@ -373,8 +393,31 @@ class PerceptionEngine:
             state.global_entry = (None if config.global_reuse_motion <= 0
                                   else kept.get(b, CachedGlobal(parts[b], state.frame_index)))
         if count == 1:
-            return parts[0], reused
-        return GlobalFeatures.cat([parts[b] for b in range(count)]), reused
+            return parts[0], reused, still
+        return GlobalFeatures.cat([parts[b] for b in range(count)]), reused, still
+
+    def _unchanged(self, streams: Sequence[str], still: np.ndarray, decision: _Reuse,
+                   frame_of: np.ndarray, cells: np.ndarray) -> list[FrameResult] | None:
+        """Return each frame's previous result when nothing its outputs depend on changed.
+
+        That is when every frame of the call took its global features as cached (a still
+        scene), chose the patches of its previous result and reused each where it lay, under
+        the config of that result; then fusion and decoding would give that result again.
+        None otherwise.
+        """
+        if not still.all() or not decision.reuse.all():
+            return None
+        previous = []
+        for b, name in enumerate(streams):
+            stream = self._streams.get(name)
+            last = stream.last if stream is not None else None
+            members = np.flatnonzero(frame_of == b)
+            if (stream is None or last is None or stream.last_config != self.config
+                    or not np.array_equal(last.plan.cell_ids, cells[members])
+                    or not np.array_equal(last.plan.boxes, decision.boxes[members])):
+                return None
+            previous.append(last)
+        return previous
 
     def _decide_reuse(self, moved: list[_Moved], settings: RunSettings, frame_of: np.ndarray,
                       cells: np.ndarray, boxes: np.ndarray, frame_size: tuple[int, int]

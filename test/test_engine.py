@@ -87,6 +87,21 @@ def test_identical_frames_reuse_every_patch_and_equal_recomputing(
     assert second.flops == pytest.approx(heads_only) and second.flops < 0.05 * first.flops
 
 
+def test_a_still_scene_repeats_its_outputs_until_the_config_changes(
+        model: PatchDriveNet, texture: np.ndarray) -> None:
+    runner = engine(model, reuse_rule='compensated', patch_budget=6, score_threshold=0.0)
+    first, second = (runner.infer([frame(texture)])[0] for _ in range(2))
+    # Nothing the outputs depend on changed: fusion and decoding are not run again.
+    assert 'refine' not in second.timings_ms and 'decode' not in second.timings_ms
+    np.testing.assert_array_equal(second.mask, first.mask)
+    np.testing.assert_array_equal(second.boxes, first.boxes)
+    assert (second.plan.states == PatchState.REUSED).all() and second.global_reused
+    runner.update(with_changes(runner.config, score_threshold=0.9))
+    stricter = runner.infer([frame(texture)])[0]
+    assert 'decode' in stricter.timings_ms and len(stricter.boxes) < len(first.boxes)
+    assert (stricter.scores >= 0.9).all()
+
+
 def test_global_features_move_with_the_scene(model: PatchDriveNet, texture: np.ndarray) -> None:
     # The untrained model's priorities barely vary; scaled up, their moves can be seen.
     contrasted = copy.deepcopy(model)

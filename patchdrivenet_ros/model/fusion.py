@@ -16,6 +16,8 @@ where the global prediction changes class (GlobalUpsampler.labels), at the cost 
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import torch
 import torch.nn.functional as F  # noqa: N812
@@ -101,8 +103,13 @@ def _support(size: int, output: int, like: torch.Tensor
     return low, (low + 1).clamp(max=size - 1), source - low.to(source.dtype)
 
 
+@functools.lru_cache(maxsize=256)
 def _ramp(length: int, open_start: bool, open_end: bool, device: torch.device) -> torch.Tensor:
-    """Smooth 1-D window (length,) rising from 0 at open ends to 1 within length / FEATHER."""
+    """Smooth 1-D window (length,) rising from 0 at open ends to 1 within length / FEATHER.
+
+    Cached: a few hundred (length, sides) pairs cover every patch of a camera; callers only
+    read the tensor.
+    """
     margin = max(1.0, length / FEATHER)
     position = torch.arange(length, device=device, dtype=torch.float32) + 0.5
     ramp = torch.ones(length, device=device)
