@@ -190,3 +190,19 @@ def test_without_ros_the_replay_says_what_it_needs(
     assert main([str(bag), '--no-node']) == 1
     err = capsys.readouterr().err
     assert 'needs ROS 2 (rclpy)' in err and 'Traceback' not in err
+
+
+def test_the_replay_ends_once_every_output_of_the_answered_frames_is_in() -> None:
+    from patchdrivenet_ros.tools.replay_player import PlayState, SentFrame
+
+    state = PlayState()
+    for stamp in (1, 2, 3):
+        state.frames[('', stamp)] = SentFrame('', sent_s=0.0, answered_s=1.0)
+    state.frames[('', 4)] = SentFrame('', sent_s=0.0)  # never answered: nothing expected
+    state.outputs[('', 'segmentation/mask')] = {1, 2, 3}
+    state.outputs[('', 'segmentation/color')] = {2}  # matched late: frame 1 is excused
+    assert not state.outputs_complete()  # frame 3's colour image is still on its way
+    state.outputs[('', 'segmentation/color')].add(3)
+    assert state.outputs_complete()
+    state.outputs[('', 'detections')] = {1, 3}  # a frame missing in the middle
+    assert not state.outputs_complete()

@@ -59,8 +59,9 @@ ANSWER_TIMEOUT_S = 20.0
 """Lockstep: the longest wait for a frame's answer before the next frame is sent anyway."""
 QUIET_END_S = 3.0
 """The replay ends this long after the last output once frames are still unanswered."""
-SETTLE_S = 0.5
-"""Once every mask is in, the other outputs of the last frames get this long after the last."""
+SETTLE_S = 10.0
+"""Once every mask is in, the longest wait (after the last output) for the other outputs of the
+last frames; the replay ends as soon as they are all in."""
 STATUS_WAIT_S = 3.0
 """At the end, the longest wait for one more diagnostics status (the node's final counts)."""
 NODE_PARAMETERS = frozenset(f.name for f in fields(PerceptionConfig)) | {'use_sim_time'}
@@ -139,8 +140,9 @@ def _answered(player: Player, camera: str) -> bool:
 def _wait_for_last_answers(player: Player) -> None:
     """Wait for the last answers, their other outputs and one more status (all bounded).
 
-    Ends when every mask is in and no output came for SETTLE_S, or when frames are still
-    unanswered and no output came for QUIET_END_S.
+    Ends when every mask and every other per-frame output of the answered frames is in (or
+    none came for SETTLE_S), or when frames are still unanswered and no output came for
+    QUIET_END_S.
     """
     state = player.state
 
@@ -148,7 +150,7 @@ def _wait_for_last_answers(player: Player) -> None:
         quiet = time.time() - max([state.last_output_s,
                                    *(f.sent_s for f in state.last_sent.values())])
         if state.answered == len(state.frames):
-            return quiet > SETTLE_S
+            return state.outputs_complete() or quiet > SETTLE_S
         return quiet > QUIET_END_S
 
     player.wait_for(finished, ANSWER_TIMEOUT_S + QUIET_END_S)

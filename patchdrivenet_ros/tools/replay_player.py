@@ -66,6 +66,23 @@ class PlayState:
     recorded: int = 0
     statuses: int = 0  # statuses of the node received
     last_output_s: float = 0.0
+    outputs: dict[tuple[str, str], set[int]] = field(default_factory=dict)  # per-frame topic
+    # (camera, relative topic) -> stamps received
+
+    def outputs_complete(self) -> bool:
+        """Whether every answered frame has its message on each per-frame output topic.
+
+        A topic counts once it delivered anything, and only from its first frame on: the node
+        renders the debug images only for subscribers it has matched, and never with
+        ``publish_debug`` off.
+        """
+        for (camera, _), stamps in self.outputs.items():
+            first = min(stamps)
+            if any(stamp >= first and stamp not in stamps
+                   for (frame_camera, stamp), frame in self.frames.items()
+                   if frame_camera == camera and frame.answered_s is not None):
+                return False
+        return True
 
 
 def output_topic(namespace: str, camera: str, name: str) -> str:
@@ -170,10 +187,12 @@ class Player:
                     self.state.statuses += 1
         else:
             self.state.last_output_s = arrived
-            if name == 'segmentation/mask':
+            if name != 'label_info':
                 stamp = message.header.stamp
-                frame = self.state.frames.get(
-                    (camera, int(stamp.sec) * 1_000_000_000 + int(stamp.nanosec)))
+                stamp_ns = int(stamp.sec) * 1_000_000_000 + int(stamp.nanosec)
+                self.state.outputs.setdefault((camera, name), set()).add(stamp_ns)
+            if name == 'segmentation/mask':
+                frame = self.state.frames.get((camera, stamp_ns))
                 if frame is not None and frame.answered_s is None:
                     frame.answered_s = arrived
                     self.state.answered += 1
