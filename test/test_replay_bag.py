@@ -192,6 +192,7 @@ def test_without_ros_the_replay_says_what_it_needs(
     assert 'needs ROS 2 (rclpy)' in err and 'Traceback' not in err
 
 
+@pytest.mark.ros  # replay_player is the tool's ROS side (PlayState itself is plain Python)
 def test_the_replay_ends_once_every_output_of_the_answered_frames_is_in() -> None:
     from patchdrivenet_ros.tools.replay_player import PlayState, SentFrame
 
