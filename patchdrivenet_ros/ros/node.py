@@ -91,15 +91,15 @@ def main(args: list[str] | None = None) -> int:
         rclpy.spin(node)
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
-    except RuntimeError:
+    except (ConfigError, WeightsError, ParameterException) as error:
+        print(f'[{DEFAULT_NODE_NAME}] cannot start: {error}', file=sys.stderr)
+        status = 2
+    except RuntimeError:  # after WeightsError, one of them
         # Ctrl-C shuts the context down from the signal handler; a callback running at that
         # moment fails on the invalid context (rclpy's RCLError). That is the shutdown asked
         # for, not an error; with the context still valid it is one.
         if rclpy.ok():
             raise
-    except (ConfigError, WeightsError, ParameterException) as error:
-        print(f'[{DEFAULT_NODE_NAME}] cannot start: {error}', file=sys.stderr)
-        status = 2
     finally:
         if node is not None:
             node.destroy_node()
