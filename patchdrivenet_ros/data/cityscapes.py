@@ -27,10 +27,16 @@ CITYSCAPES_PERIOD_NS = 58_823_529
 """Cityscapes was recorded at 17 Hz; frames get index x 1/17 s."""
 
 
-def _read_label(path: Path) -> np.ndarray:
+def read_label(path: Path, shape: tuple[int, ...]) -> np.ndarray:
+    """Read a single-channel label image for an image of ``shape`` (H, W[, 3]).
+
+    FileNotFoundError when it cannot be read, ValueError when its size is not the image's.
+    """
     label = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
     if label is None:
         raise FileNotFoundError(f'cannot read label image {path}')
+    if label.ndim != 2 or label.shape != tuple(shape[:2]):
+        raise ValueError(f'{path}: label of shape {label.shape}, the image is {shape[:2]}')
     return label
 
 
@@ -52,22 +58,33 @@ def instance_boxes(instances: np.ndarray, lut: np.ndarray) -> tuple[list[list[fl
     return boxes, classes, ids
 
 
+def read_cityscapes_frame(image_path: Path, labels: Path, index: int,
+                          lut: np.ndarray) -> tuple[LabeledFrame, bool]:
+    """Read one image with its labelIds (through ``lut``) from the gtFine folder ``labels``.
+
+    Boxes come from ``*_gtFine_instanceIds.png`` when it exists; the flag says whether it did.
+    """
+    stem = image_path.name[: -len(_SUFFIX)]
+    image = read_rgb(image_path)
+    mask = lut[read_label(labels / f'{stem}_gtFine_labelIds.png', image.shape)]
+    instance_path = labels / f'{stem}_gtFine_instanceIds.png'
+    has_instances = instance_path.exists()
+    found: tuple[list[list[float]], list[int], list[int]] = ([], [], [])
+    if has_instances:
+        found = instance_boxes(read_label(instance_path, image.shape), lut)
+    boxes, classes, tracks, trunc, occ = box_arrays(found[0], found[1], found[2])
+    frame = LabeledFrame(
+        image=image, mask=mask, boxes=boxes, class_ids=classes, track_ids=tracks,
+        truncation=trunc, occlusion=occ, stamp_ns=index * CITYSCAPES_PERIOD_NS, index=index,
+    )
+    return frame, has_instances
+
+
 def load_cityscapes(root: str | Path, split: str = 'val') -> Iterator[LabeledFrame]:
     """Yield the frames of one split, sorted by city and name."""
     root = Path(root)
     lut = cityscapes_lut()
     images = sorted((root / 'leftImg8bit' / split).glob(f'*/*{_SUFFIX}'))
     for index, image_path in enumerate(images):
-        stem = image_path.name[: -len(_SUFFIX)]
-        gt = root / 'gtFine' / split / image_path.parent.name
-        mask = lut[_read_label(gt / f'{stem}_gtFine_labelIds.png')]
-        instance_path = gt / f'{stem}_gtFine_instanceIds.png'
-        found: tuple[list[list[float]], list[int], list[int]] = ([], [], [])
-        if instance_path.exists():
-            found = instance_boxes(_read_label(instance_path), lut)
-        boxes, classes, tracks, trunc, occ = box_arrays(found[0], found[1], found[2])
-        yield LabeledFrame(
-            image=read_rgb(image_path), mask=mask, boxes=boxes, class_ids=classes,
-            track_ids=tracks, truncation=trunc, occlusion=occ,
-            stamp_ns=index * CITYSCAPES_PERIOD_NS, index=index,
-        )
+        labels = root / 'gtFine' / split / image_path.parent.name
+        yield read_cityscapes_frame(image_path, labels, index, lut)[0]

@@ -18,21 +18,19 @@ file-name order) for validation; training never reads those.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
-import cv2
 import numpy as np
 import yaml
 
 from patchdrivenet_ros.classes import CLASS_NAMES, IGNORE_INDEX
-from patchdrivenet_ros.data.cityscapes import instance_boxes
+from patchdrivenet_ros.data.cityscapes import read_cityscapes_frame, read_label
 from patchdrivenet_ros.data.class_map import cityscapes_lut
-from patchdrivenet_ros.data.frame import LabeledFrame, box_arrays
-from patchdrivenet_ros.data.kitti import objects_to_frame, read_object_labels
+from patchdrivenet_ros.data.frame import LabeledFrame
+from patchdrivenet_ros.data.kitti import objects_to_frame, read_object_labels, read_rgb
 from patchdrivenet_ros.data.nuscenes import (
-    NUSCENES_SPLITS,
     frame_from_sample_data,
     open_nuscenes,
     split_scene_names,
@@ -88,24 +86,29 @@ def _split(files: list[Path], split: str) -> list[Path]:
     return [f for i, f in enumerate(sorted(files)) if (i % VALIDATION_EVERY == 0) == held_out]
 
 
-def _images(folder: Path) -> list[Path]:
-    return [p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES]
+def _listed_images(folder: Path, what: str, split: str) -> list[Path]:
+    """Return the images of ``split`` in ``folder``; DataError when it is missing or has none."""
+    images = _split([p for p in _folder(folder, what).iterdir()
+                     if p.suffix.lower() in IMAGE_SUFFIXES], split)
+    if not images:
+        raise DataError(f'{folder}: no {split} images')
+    return images
 
 
-def _read_rgb(path: Path) -> np.ndarray:
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if image is None:
-        raise SampleError(f'{path}: unreadable image')
-    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+def _image(path: Path) -> np.ndarray:
+    """Read an image file (RGB); SampleError when it cannot be read."""
+    try:
+        return read_rgb(path)
+    except FileNotFoundError:
+        raise SampleError(f'{path}: unreadable image') from None
 
 
-def _read_label(path: Path, shape: tuple[int, ...]) -> np.ndarray:
-    label = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
-    if label is None:
-        raise SampleError(f'{path}: unreadable label image')
-    if label.shape[:2] != shape[:2] or label.ndim != 2:
-        raise SampleError(f'{path}: label of shape {label.shape}, the image is {shape[:2]}')
-    return label
+def _label(path: Path, shape: tuple[int, ...]) -> np.ndarray:
+    """Read a label image of an image's size; SampleError when it cannot be read or differs."""
+    try:
+        return read_label(path, shape)
+    except (FileNotFoundError, ValueError) as error:
+        raise SampleError(str(error)) from None
 
 
 def _boxes_file(image: np.ndarray, path: Path | None, index: int) -> LabeledFrame:
@@ -117,6 +120,11 @@ def _boxes_file(image: np.ndarray, path: Path | None, index: int) -> LabeledFram
     return objects_to_frame(image, objects, index, 0)
 
 
+def _optional(path: Path) -> Path | None:
+    """Return ``path`` when the file exists, else None."""
+    return path if path.exists() else None
+
+
 class CityscapesSource:
     """``ROOT/leftImg8bit/<s>/<city>/*_leftImg8bit.png`` with ``ROOT/gtFine/<s>/...``.
 
@@ -125,13 +133,12 @@ class CityscapesSource:
 
     def __init__(self, root: Path, split: str = 'train') -> None:
         self.name = f'cityscapes:{root}'
-        self._folder = 'train' if split == 'train' else 'val'
-        images = _folder(root / 'leftImg8bit' / self._folder, f'Cityscapes {split} images')
-        _folder(root / 'gtFine' / self._folder, 'Cityscapes fine labels')
+        folder = 'train' if split == 'train' else 'val'
+        images = _folder(root / 'leftImg8bit' / folder, f'Cityscapes {split} images')
+        self._labels = _folder(root / 'gtFine' / folder, 'Cityscapes fine labels')
         self._images = sorted(images.glob('*/*_leftImg8bit.png'))
         if not self._images:
             raise DataError(f'{images}: no *_leftImg8bit.png images')
-        self._root = root
         self._lut = cityscapes_lut()
 
     def __len__(self) -> int:
@@ -140,19 +147,12 @@ class CityscapesSource:
     def read(self, index: int) -> Sample:
         """Read image, labelIds (mapped to our classes) and, when present, instance boxes."""
         path = self._images[index]
-        stem = path.name[: -len('_leftImg8bit.png')]
-        labels = self._root / 'gtFine' / self._folder / path.parent.name
-        image = _read_rgb(path)
-        mask = self._lut[_read_label(labels / f'{stem}_gtFine_labelIds.png', image.shape)]
-        instances = labels / f'{stem}_gtFine_instanceIds.png'
-        found: tuple[list[list[float]], list[int], list[int]] = ([], [], [])
-        if instances.exists():
-            found = instance_boxes(_read_label(instances, image.shape), self._lut)
-        boxes, classes, tracks, truncation, occlusion = box_arrays(*found)
-        frame = LabeledFrame(image=image, mask=mask, boxes=boxes, class_ids=classes,
-                             track_ids=tracks, truncation=truncation, occlusion=occlusion,
-                             stamp_ns=0, index=index)
-        return Sample(frame, boxes_labelled=instances.exists())
+        try:
+            frame, has_instances = read_cityscapes_frame(
+                path, self._labels / path.parent.name, index, self._lut)
+        except (FileNotFoundError, ValueError) as error:
+            raise SampleError(f'{path}: {error}') from None
+        return Sample(frame, boxes_labelled=has_instances)
 
 
 class KittiObjectSource:
@@ -160,11 +160,8 @@ class KittiObjectSource:
 
     def __init__(self, root: Path, split: str = 'train') -> None:
         self.name = f'kitti-object:{root}'
-        images = _folder(root / 'image_2', 'KITTI object images')
+        self._images = _listed_images(root / 'image_2', 'KITTI object images', split)
         self._labels = _folder(root / 'label_2', 'KITTI object labels')
-        self._images = _split(_images(images), split)
-        if not self._images:
-            raise DataError(f'{images}: no {split} images')
 
     def __len__(self) -> int:
         return len(self._images)
@@ -172,10 +169,8 @@ class KittiObjectSource:
     def read(self, index: int) -> Sample:
         """Read the image and its boxes; a missing label file means no box labels."""
         path = self._images[index]
-        image = _read_rgb(path)
-        labels = self._labels / f'{path.stem}.txt'
-        labelled = labels.exists()
-        return Sample(_boxes_file(image, labels if labelled else None, index), labelled)
+        labels = _optional(self._labels / f'{path.stem}.txt')
+        return Sample(_boxes_file(_image(path), labels, index), labels is not None)
 
 
 class FolderSource:
@@ -188,13 +183,10 @@ class FolderSource:
 
     def __init__(self, root: Path, split: str = 'train') -> None:
         self.name = f'folder:{root}'
-        images = _folder(root / 'images', 'images')
+        self._images = _listed_images(root / 'images', 'images', split)
         self._masks = _folder(root / 'masks', 'masks')
         self._boxes = root / 'boxes'
         self._lut = self._class_map(root / 'classes.yaml')
-        self._images = _split(_images(images), split)
-        if not self._images:
-            raise DataError(f'{images}: no {split} images')
 
     @staticmethod
     def _class_map(path: Path) -> np.ndarray:
@@ -225,19 +217,14 @@ class FolderSource:
     def read(self, index: int) -> Sample:
         """Read the image, its mask through the class map and, when present, its boxes."""
         path = self._images[index]
-        image = _read_rgb(path)
+        image = _image(path)
         mask_path = self._masks / f'{path.stem}.png'
         if not mask_path.exists():
             raise SampleError(f'{mask_path}: no mask for {path.name}')
-        mask = self._lut[_read_label(mask_path, image.shape)]
-        boxes = self._boxes / f'{path.stem}.txt'
-        labelled = boxes.exists()
-        frame = _boxes_file(image, boxes if labelled else None, index)
-        frame = LabeledFrame(image=image, mask=mask, boxes=frame.boxes,
-                             class_ids=frame.class_ids, track_ids=frame.track_ids,
-                             truncation=frame.truncation, occlusion=frame.occlusion, stamp_ns=0,
-                             index=index, ignore_boxes=frame.ignore_boxes)
-        return Sample(frame, boxes_labelled=labelled)
+        boxes = _optional(self._boxes / f'{path.stem}.txt')
+        frame = _boxes_file(image, boxes, index)
+        return Sample(replace(frame, mask=self._lut[_label(mask_path, image.shape)]),
+                      boxes_labelled=boxes is not None)
 
 
 class NuScenesSource:
@@ -246,12 +233,15 @@ class NuScenesSource:
     def __init__(self, root: Path, version: str, split: str = 'train') -> None:
         self.name = f'nuscenes:{root}:{version}'
         _folder(root, 'nuScenes dataroot')
-        if version not in NUSCENES_SPLITS:
-            raise DataError(f'{root}: nuScenes version {version!r} has no labelled split; '
-                            f'use one of {", ".join(NUSCENES_SPLITS)}')
+        try:
+            scenes = split_scene_names(version, 'val' if split == 'validation' else 'train')
+        except ImportError:
+            raise DataError(f'{root}: nuScenes needs the devkit (pip install '
+                            'nuscenes-devkit)') from None
+        except ValueError as error:
+            raise DataError(f'{root}: {error}') from None
         try:
             self._nusc = open_nuscenes(root, version)
-            scenes = split_scene_names(version, 'val' if split == 'validation' else 'train')
         except ImportError:
             raise DataError(f'{root}: nuScenes needs the devkit (pip install '
                             'nuscenes-devkit)') from None
