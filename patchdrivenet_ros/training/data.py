@@ -17,8 +17,9 @@ batches an uninterrupted one would.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 import logging
 
 import numpy as np
@@ -119,6 +120,11 @@ class WeightedSource:
 SYNTHETIC_ONLY = (WeightedSource(SourceSpec('synthetic')),)
 
 
+def _following(drive: Iterator[LabeledFrame]) -> Callable[[int], Sample]:
+    """Return a slot's feed that takes the next frame of a synthetic drive (fully labelled)."""
+    return lambda _slot: Sample(next(drive), boxes_labelled=True)
+
+
 class TrainingStream:
     """Batches for steps start, start + 1, ... of a TrainConfig over its data sources."""
 
@@ -132,8 +138,7 @@ class TrainingStream:
         self._weights = weights / weights.sum()
         self._steps_per_drive = max(1, config.drive_length // config.frame_stride)
         self._step = start
-        self._slots: list[WeightedSource] = []
-        self._drives: list[Iterator[LabeledFrame] | None] = []
+        self._feeds: list[Callable[[int], Sample]] = []  # per slot: slot -> this step's sample
         self.skipped = 0  # unreadable samples passed over so far
         self._open_drives(skip_steps=start % self._steps_per_drive)
 
@@ -150,10 +155,12 @@ class TrainingStream:
         stride = config.frame_stride
         # Step k of a drive uses frame k * stride + stride - 1 (the last frame if shorter).
         first = min(skip_steps * stride + stride - 1, config.drive_length - 1)
-        self._slots = [self._source(drive, slot) for slot in range(config.batch_size)]
-        self._drives = [generate_drive(drive_config(config, drive, slot), first, stride)
-                        if source.files is None else None
-                        for slot, source in enumerate(self._slots)]
+        self._feeds = []
+        for slot in range(config.batch_size):
+            files = self._source(drive, slot).files
+            self._feeds.append(
+                _following(generate_drive(drive_config(config, drive, slot), first, stride))
+                if files is None else partial(self._read, files))
 
     def _read(self, files: FileSource, slot: int) -> Sample:
         """Read the sample drawn for ``slot`` this step, passing over unreadable ones."""
@@ -178,19 +185,10 @@ class TrainingStream:
         """Return the next step's batch."""
         if self._step % self._steps_per_drive == 0 and self._step > 0:
             self._open_drives(skip_steps=0)
-        frames, labelled = [], []
-        for slot, (source, drive) in enumerate(zip(self._slots, self._drives, strict=True)):
-            if drive is not None:
-                frames.append(next(drive))
-                labelled.append(True)
-                continue
-            assert source.files is not None
-            sample = self._read(source.files, slot)
-            frames.append(sample.frame)
-            labelled.append(sample.boxes_labelled)
+        samples = [feed(slot) for slot, feed in enumerate(self._feeds)]
         rng = np.random.default_rng((self._config.seed, self._step, 11))
-        crops = [random_crop(frame, self._config.crop_width, self._config.crop_height, rng)
-                 for frame in frames]
+        crops = [random_crop(s.frame, self._config.crop_width, self._config.crop_height, rng)
+                 for s in samples]
         self._step += 1
         images = np.stack([c.image for c in crops])  # (B, h, w, 3) uint8
         return Batch(
@@ -198,5 +196,5 @@ class TrainingStream:
             labels=torch.from_numpy(np.stack([c.mask for c in crops])).long(),
             boxes=[c.boxes for c in crops],
             class_ids=[c.class_ids for c in crops],
-            boxes_labelled=tuple(labelled),
+            boxes_labelled=tuple(s.boxes_labelled for s in samples),
         )
