@@ -269,7 +269,7 @@ class PerceptionEngine:
                                           (width, height))
             timer.lap('flow')
             unchanged = self._unchanged(streams, still, decision, frame_of, cells)
-            if unchanged is not None:
+            if unchanged is not None:  # nothing encoded, refined or decoded: the choice's work
                 flops = model.flop_counter.per_frame(len(frames), frame_of[:0], frame_of[:0])
                 timer.lap('fusion')
                 return [dataclasses.replace(
@@ -369,20 +369,19 @@ class PerceptionEngine:
         config, scale = self.config, settings.global_scale
         count = images.shape[0]
         kept: dict[int, CachedGlobal] = {}
+        still = np.zeros(count, dtype=bool)
         for b, stream in enumerate(moved):
             entry, motion = stream.state.global_entry, stream.motion
             if (entry is not None and stream.flow is not None and motion is not None
                     and may_reuse_global(entry, motion, stream.state.frame_index,
                                          config.global_reuse_motion,
                                          config.max_global_reuse_age)):
-                kept[b] = CachedGlobal(warp_global(entry.features, stream.flow, scale),
-                                       entry.computed_at, entry.entered + motion.entering)
+                warped = warp_global(entry.features, stream.flow, scale)
+                still[b] = warped is entry.features  # not resampled: the scene did not move
+                kept[b] = CachedGlobal(warped, entry.computed_at,
+                                       entry.entered + motion.entering)
         parts = {b: entry.features for b, entry in kept.items()}
         reused = np.array([b in kept for b in range(count)], dtype=bool)
-        still = np.zeros(count, dtype=bool)
-        for b, entry in kept.items():
-            cached = moved[b].state.global_entry
-            still[b] = cached is not None and entry.features is cached.features
         fresh = np.flatnonzero(~reused)
         if len(fresh):
             batch = images if len(fresh) == count else images[torch.from_numpy(fresh)]
@@ -409,10 +408,10 @@ class PerceptionEngine:
             return None
         previous = []
         for b, name in enumerate(streams):
-            stream = self._streams.get(name)
-            last = stream.last if stream is not None else None
+            stream = self._streams[name]  # a still frame's stream keeps its state
             members = np.flatnonzero(frame_of == b)
-            if (stream is None or last is None or stream.last_config != self.config
+            last = stream.last
+            if (last is None or stream.last_config != self.config
                     or not np.array_equal(last.plan.cell_ids, cells[members])
                     or not np.array_equal(last.plan.boxes, decision.boxes[members])):
                 return None
