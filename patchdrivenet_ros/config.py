@@ -366,6 +366,11 @@ class TrainConfig(Validated):
     boundary_weight: float = setting(1.0, 'Extra cross-entropy weight on boundaries.',
                                      minimum=0.0)
     freeze_global_steps: int = setting(0, 'Steps with the global stream frozen.', minimum=0)
+    teacher: str = setting(
+        '', 'Weights (.safetensors) of a network run at full resolution whose per-pixel class '
+        'distribution the fused and global logits also learn (distillation); empty = none.')
+    distill_weight: float = setting(1.0, 'Weight of the distillation loss (with a teacher).',
+                                    minimum=0.0)
     adverse_fraction: float = setting(0.3, 'Share of drives with adverse conditions.',
                                       minimum=0.0, maximum=1.0)
     amp: bool = setting(True, 'Mixed precision on CUDA (ignored on CPU).')

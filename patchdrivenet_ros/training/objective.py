@@ -11,7 +11,9 @@ from patchdrivenet_ros.classes import IGNORE_INDEX
 from patchdrivenet_ros.config import ModelConfig, TrainConfig
 from patchdrivenet_ros.model.outputs import DetectionMaps, PatchDriveNetOutput
 from patchdrivenet_ros.training.data import Batch
+from patchdrivenet_ros.training.distillation import distillation_loss
 from patchdrivenet_ros.training.losses import (
+    boundary_weights,
     heatmap_focal_loss,
     masked_l1,
     pixel_weights,
@@ -80,8 +82,12 @@ def training_loss(
     batch: Batch,
     config: TrainConfig,
     thin_ids: tuple[int, ...],
+    teacher_log_probs: torch.Tensor | None = None,
 ) -> dict[str, torch.Tensor]:
-    """Return each weighted loss term and their sum under 'total'."""
+    """Return each weighted loss term and their sum under 'total'.
+
+    teacher_log_probs (B, C, H, W), from a full-resolution teacher, adds the 'distill' term.
+    """
     labels = batch.labels.to(output.logits.device)
     channels = detection_channels(config.model)
     weights = pixel_weights(labels, config.boundary_weight)
@@ -93,6 +99,12 @@ def training_loss(
             + detection_loss(output.patch_detection, batch, channels)
         ),
     }
+    if teacher_log_probs is not None:
+        everywhere = boundary_weights(labels, config.boundary_weight)
+        terms['distill'] = config.distill_weight * (
+            distillation_loss(output.logits, teacher_log_probs, everywhere)
+            + COARSE_WEIGHT * distillation_loss(output.global_logits, teacher_log_probs,
+                                                everywhere))
     if output.coarse_logits is not None and output.priority_logits.shape[1] > 0:
         terms['seg'] = terms['seg'] + COARSE_WEIGHT * segmentation_loss(
             output.coarse_logits, labels, weights)

@@ -23,6 +23,7 @@ from patchdrivenet_ros.model.weights import load_weights, save_weights
 from patchdrivenet_ros.training.checkpoint import load_checkpoint, save_checkpoint
 from patchdrivenet_ros.training.data import Batch, TrainingStream, WeightedSource
 from patchdrivenet_ros.training.data_spec import SYNTHETIC, parse_spec
+from patchdrivenet_ros.training.distillation import Teacher
 from patchdrivenet_ros.training.metrics_log import MetricsLog
 from patchdrivenet_ros.training.objective import training_loss
 from patchdrivenet_ros.training.oracle import (
@@ -94,6 +95,8 @@ class Trainer:
         self.budget = budget_per_frame * config.batch_size  # the batch shares one budget
         self.thin_ids = thin_class_ids()
         self.use_amp = config.amp and self.device.type == 'cuda'
+        self.teacher = (Teacher(Path(config.teacher), config.model, self.device)
+                        if config.teacher else None)
 
     @property
     def checkpoint_path(self) -> Path:
@@ -138,10 +141,11 @@ class Trainer:
             group['lr'] = rate
         images = batch.images.to(self.device, non_blocking=True)
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.use_amp):
+            taught = None if self.teacher is None else self.teacher.log_probs(images)
             output = self.model(images, patch_budget=self.budget,
                                 patch_sizes=self.config.patch_sizes, global_scale=self.scale,
                                 chosen_override=self._oracle_choice(batch), keep_coarse=True)
-            losses = training_loss(output, batch, self.config, self.thin_ids)
+            losses = training_loss(output, batch, self.config, self.thin_ids, taught)
         self.optimizer.zero_grad(set_to_none=True)
         losses['total'].backward()
         torch.nn.utils.clip_grad_norm_(self.model.parameters(), 5.0)
