@@ -349,7 +349,13 @@ class TrainConfig(Validated):
         minimum=0.0, maximum=1.0,
     )
     steps: int = setting(2000, 'Optimizer steps.', minimum=1, maximum=10_000_000)
-    batch_size: int = setting(4, 'Frames per step.', minimum=1, maximum=1024)
+    batch_size: int = setting(4, 'Frames per step (over all processes of a distributed run).',
+                              minimum=1, maximum=1024)
+    micro_batches: int = setting(
+        1, 'Equal parts of the batch, each with its own share of the patch budget, batch-norm '
+        'statistics and loss (gradients averaged). A torchrun run of N processes gives each '
+        'process micro_batches / N parts, so one process with the same value is its reference.',
+        minimum=1, maximum=1024)
     learning_rate: float = setting(2e-3, 'AdamW peak learning rate.', minimum=1e-7, maximum=1.0)
     weight_decay: float = setting(1e-4, 'AdamW weight decay.', minimum=0.0, maximum=1.0)
     warmup_steps: int = setting(50, 'Linear warm-up before cosine annealing.', minimum=0)
@@ -392,6 +398,8 @@ class TrainConfig(Validated):
             raise ConfigError('crop_width', 'the crop must fit inside the rendered frame')
         if self.warmup_steps >= self.steps:
             raise ConfigError('warmup_steps', f'must be below steps ({self.steps})')
+        if self.batch_size % self.micro_batches:
+            raise ConfigError('micro_batches', f'must divide batch_size ({self.batch_size})')
         if not self.data:
             raise ConfigError('data', 'give at least one source, e.g. synthetic')
         for entry in self.data:

@@ -3,7 +3,9 @@
 """patchdrivenet-train: train PatchDriveNet or a baseline on the synthetic world and your data.
 
 Writes ``checkpoint.safetensors`` (resumable), ``metrics.jsonl`` (one line per step),
-``training_curves.png`` and the final weights into ``--out``.
+``training_curves.png`` and the final weights into ``--out``. Under
+``torchrun --nproc_per_node=N -m patchdrivenet_ros.tools.train ...`` the N processes train one
+model together (DistributedDataParallel: gloo on CPU, NCCL on CUDA); the first one writes.
 """
 
 from __future__ import annotations
@@ -18,10 +20,12 @@ from tqdm import tqdm
 import yaml
 
 from patchdrivenet_ros.config import ConfigError, TrainConfig, config_from_mapping
+from patchdrivenet_ros.engine import resolve_device
 from patchdrivenet_ros.model.weights import WeightsError
 from patchdrivenet_ros.tools.overrides import apply_overrides
 from patchdrivenet_ros.training.curves import plot_curves
 from patchdrivenet_ros.training.data_spec import DataError
+from patchdrivenet_ros.training.distributed import ProcessGroup, join, leave
 from patchdrivenet_ros.training.trainer import StepReport, Trainer
 
 
@@ -66,15 +70,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.threads:
         import torch
         torch.set_num_threads(args.threads)
-    logging.basicConfig(format='%(levelname)s %(name)s: %(message)s')
+    group = join(device=resolve_device(config.device))
     try:
-        trainer = Trainer(config, args.out)
-    except (DataError, WeightsError) as error:
+        return train(config, args.out, group)
+    finally:
+        leave()
+
+
+def train(config: TrainConfig, out: Path, group: ProcessGroup) -> int:
+    """Train as one process of ``group``; return the exit status."""
+    # Only the first process speaks; the others report through it (losses, skipped samples).
+    logging.basicConfig(format='%(levelname)s %(name)s: %(message)s',
+                        level=logging.WARNING if group.main else logging.ERROR)
+    try:
+        trainer = Trainer(config, out, group)
+    except (ConfigError, DataError, WeightsError) as error:
         print(f'patchdrivenet-train: {error}', file=sys.stderr)
         return 2
-    if trainer.resume():
-        print(f'resuming {args.out} at step {trainer.step}')
-    bar = tqdm(total=config.steps, initial=trainer.step, desc=config.method, unit='step')
+    if trainer.resume() and group.main:
+        print(f'resuming {out} at step {trainer.step}')
+    bar = tqdm(total=config.steps, initial=trainer.step, desc=config.method, unit='step',
+               disable=not group.main)
 
     def show(report: StepReport) -> None:
         bar.update(1)
@@ -91,8 +107,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f'patchdrivenet-train: {error}', file=sys.stderr)
         return 2
     bar.close()
-    curves = plot_curves(trainer.metrics.records(), args.out / 'training_curves.png')
-    print(f'weights: {weights}\ncurves: {curves} (from {trainer.metrics.path})')
+    if group.main:
+        curves = plot_curves(trainer.metrics.records(), out / 'training_curves.png')
+        print(f'weights: {weights}\ncurves: {curves} (from {trainer.metrics.path})')
     return 0
 
 

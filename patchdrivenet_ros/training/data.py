@@ -9,10 +9,11 @@ slot); with one source there is no draw. A synthetic slot follows a drive, advan
 scene seed ``data_seeds[(d * batch_size + b) % len(data_seeds)]`` and adverse conditions drawn
 from a generator seeded by (seed, d, b). A file slot reads a sample drawn by (seed, step, slot)
 each step; an unreadable sample is skipped (counted) for the next one. Each frame is cut to a
-random crop seeded by (seed, step), keeping the source's pixel scale so objects and patches
-look as they do at inference (a frame smaller than the crop is padded, unlabelled). Batch s is
-therefore a pure function of the config, the files and s: a resumed run sees exactly the
-batches an uninterrupted one would.
+random crop seeded by (seed, step, slot), keeping the source's pixel scale so objects and
+patches look as they do at inference (a frame smaller than the crop is padded, unlabelled).
+Batch s is therefore a pure function of the config, the files and s: a resumed run sees exactly
+the batches an uninterrupted one would, and a stream of some slots only (one process of a
+distributed run) sees exactly those slots of the whole batch.
 """
 
 from __future__ import annotations
@@ -49,6 +50,15 @@ class Batch:
     boxes: list[np.ndarray]  # B x (N, 4) float32 xyxy input px
     class_ids: list[np.ndarray]  # B x (N,) int64 segmentation class ids
     boxes_labelled: tuple[bool, ...]  # B: False = the frame's source has no box labels
+
+    def __len__(self) -> int:
+        """Return the number of frames."""
+        return len(self.boxes)
+
+    def part(self, start: int, stop: int) -> Batch:
+        """Return frames start:stop as a batch of their own (views, no copies)."""
+        return Batch(self.images[start:stop], self.labels[start:stop], self.boxes[start:stop],
+                     self.class_ids[start:stop], self.boxes_labelled[start:stop])
 
 
 def drive_config(config: TrainConfig, drive: int, slot: int) -> DriveConfig:
@@ -129,16 +139,18 @@ class TrainingStream:
     """Batches for steps start, start + 1, ... of a TrainConfig over its data sources."""
 
     def __init__(self, config: TrainConfig, start: int = 0,
-                 sources: Sequence[WeightedSource] = SYNTHETIC_ONLY) -> None:
+                 sources: Sequence[WeightedSource] = SYNTHETIC_ONLY,
+                 slots: Sequence[int] | None = None) -> None:
         if not sources:
             raise DataError('give at least one data source')
         self._config = config
+        self._slots = tuple(range(config.batch_size)) if slots is None else tuple(slots)
         self._sources = tuple(sources)
         weights = np.array([s.spec.weight for s in self._sources], np.float64)
         self._weights = weights / weights.sum()
         self._steps_per_drive = max(1, config.drive_length // config.frame_stride)
         self._step = start
-        self._feeds: list[Callable[[int], Sample]] = []  # per slot: slot -> this step's sample
+        self._feeds: list[Callable[[int], Sample]] = []  # per own slot: its step's sample
         self.skipped = 0  # unreadable samples passed over so far
         self._open_drives(skip_steps=start % self._steps_per_drive)
 
@@ -156,7 +168,7 @@ class TrainingStream:
         # Step k of a drive uses frame k * stride + stride - 1 (the last frame if shorter).
         first = min(skip_steps * stride + stride - 1, config.drive_length - 1)
         self._feeds = []
-        for slot in range(config.batch_size):
+        for slot in self._slots:
             files = self._source(drive, slot).files
             self._feeds.append(
                 _following(generate_drive(drive_config(config, drive, slot), first, stride))
@@ -185,10 +197,10 @@ class TrainingStream:
         """Return the next step's batch."""
         if self._step % self._steps_per_drive == 0 and self._step > 0:
             self._open_drives(skip_steps=0)
-        samples = [feed(slot) for slot, feed in enumerate(self._feeds)]
-        rng = np.random.default_rng((self._config.seed, self._step, 11))
-        crops = [random_crop(s.frame, self._config.crop_width, self._config.crop_height, rng)
-                 for s in samples]
+        samples = [feed(slot) for slot, feed in zip(self._slots, self._feeds, strict=True)]
+        crops = [random_crop(sample.frame, self._config.crop_width, self._config.crop_height,
+                             np.random.default_rng((self._config.seed, self._step, slot, 11)))
+                 for slot, sample in zip(self._slots, samples, strict=True)]
         self._step += 1
         images = np.stack([c.image for c in crops])  # (B, h, w, 3) uint8
         return Batch(
