@@ -25,6 +25,7 @@ from patchdrivenet_ros.data.kitti import (
     read_object_labels,
     read_rgb,
 )
+from patchdrivenet_ros.data.splits import folder_images, folder_split
 from patchdrivenet_ros.engine import PerceptionEngine
 from patchdrivenet_ros.evaluation import EvaluationError, SequenceScore, kitti_types
 from patchdrivenet_ros.metrics import KittiEvaluator
@@ -102,19 +103,23 @@ def score_results(root: Path, results: Path) -> tuple[dict[str, float], int]:
     return {f'kitti_{k}': v for k, v in evaluator.summary().items()}, len(files)
 
 
-def score_engine(engine: PerceptionEngine, root: Path, save_results: Path | None = None
-                 ) -> dict[str, Any]:
-    """Run the engine on every ``image_2/*.png`` (independent frames) and score it.
+def score_engine(engine: PerceptionEngine, root: Path, save_results: Path | None = None,
+                 split: str = 'all') -> dict[str, Any]:
+    """Run the engine on the images of ``image_2/`` (independent frames) and score it.
 
-    KITTI AP|R40 comes from the label files as written; the other numbers from the frames
-    in the package's classes. save_results writes a results file per image.
+    split: 'all', or the 'train' / 'validation' images of a ``kitti-object`` training source
+    (data/splits.py). KITTI AP|R40 comes from the label files as written; the other numbers
+    from the frames in the package's classes. save_results writes a results file per image.
     """
     check_object_folder(root)
+    images = folder_images(root / 'image_2')
+    if split != 'all':
+        images = folder_split(images, split)
     engine.reset()
     score, evaluator = SequenceScore(), KittiEvaluator()
     if save_results is not None:
         save_results.mkdir(parents=True, exist_ok=True)
-    for index, image_path in enumerate(sorted((root / 'image_2').glob('*.png'))):
+    for index, image_path in enumerate(images):
         truth = _labels(root, image_path.stem)
         frame = objects_to_frame(read_rgb(image_path), truth, index, index * KITTI_PERIOD_NS)
         start = time.perf_counter()

@@ -12,6 +12,8 @@ import numpy as np
 import pytest
 
 from patchdrivenet_ros.tools.evaluate import main
+from patchdrivenet_ros.training.data_spec import SourceSpec
+from patchdrivenet_ros.training.sources import open_source
 
 COPIES = 80
 """Images per folder: enough found objects for the devkit's 41 recall thresholds."""
@@ -111,3 +113,29 @@ def test_results_without_labels_or_files_are_clear_errors(
     empty.mkdir()
     assert main(['kitti', str(root), '--results', str(empty)]) == 2
     assert 'no results files' in capsys.readouterr().err
+
+
+def test_the_validation_split_runs_only_the_images_training_holds_out(
+        tmp_path: Path, tiny_weights: Path) -> None:
+    root = tmp_path / 'kitti'
+    (root / 'image_2').mkdir(parents=True)
+    (root / 'label_2').mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(12):
+        cv2.imwrite(str(root / 'image_2' / f'{i:06d}.png'),
+                    rng.integers(0, 255, (64, 160, 3), dtype=np.uint8))
+        (root / 'label_2' / f'{i:06d}.txt').write_text(_line('Car', (10, 20, 90, 60)) + '\n')
+    saved = tmp_path / 'saved'
+    rows = tmp_path / 'rows.json'
+    assert main(['kitti', str(root), '--weights', str(tiny_weights), '--split', 'validation',
+                 '--save-results', str(saved), '--json', str(rows)]) == 0
+    scored = sorted(p.stem for p in saved.iterdir())
+    assert scored == ['000000', '000010']
+    trained = open_source(SourceSpec('kitti-object', str(root)))
+    held_out = [cv2.imread(str(root / 'image_2' / f'{stem}.png'))[..., ::-1] for stem in scored]
+    assert len(trained) == 10
+    for index in range(len(trained)):
+        image = trained.read(index).frame.image
+        assert not any(np.array_equal(image, other) for other in held_out)
+    (row,) = json.loads(rows.read_text())
+    assert row['frames'] == 2 and row['split'] == 'kitti validation'

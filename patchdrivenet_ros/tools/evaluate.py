@@ -26,7 +26,7 @@ from patchdrivenet_ros.accuracy_targets import check_targets, format_checks
 from patchdrivenet_ros.config import ConfigError, PerceptionConfig, load_yaml, with_changes
 from patchdrivenet_ros.data.drive_config import profile_config
 from patchdrivenet_ros.data.frame import LabeledFrame
-from patchdrivenet_ros.data.splits import HELD_OUT_SEED, VALIDATION_SEED
+from patchdrivenet_ros.data.splits import FOLDER_SPLITS, HELD_OUT_SEED, VALIDATION_SEED
 from patchdrivenet_ros.data.synthetic import generate_drive
 from patchdrivenet_ros.engine import PerceptionEngine
 from patchdrivenet_ros.evaluation import (
@@ -260,8 +260,9 @@ def run_kitti(args: argparse.Namespace) -> list[dict[str, Any]]:
         numbers, count = score_results(args.root, args.results)
         return [{'method': f'results {args.results.name}', 'split': args.root.name,
                  'frames': count, **numbers}]
-    summary = score_engine(single_engine(args), args.root, args.save_results)
-    return [{'method': f'PatchDriveNet K={args.budget}', 'split': args.root.name, **summary}]
+    summary = score_engine(single_engine(args), args.root, args.save_results, args.split)
+    split = args.root.name if args.split == 'all' else f'{args.root.name} {args.split}'
+    return [{'method': f'PatchDriveNet K={args.budget}', 'split': split, **summary}]
 
 
 def add_single_method(parser: argparse.ArgumentParser) -> None:
@@ -366,6 +367,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                        'of running the weights; image_2/ is not needed then')
     kitti.add_argument('--save-results', type=Path,
                        help="write the weights' detections here as KITTI results files")
+    kitti.add_argument('--split', default='all', choices=('all', *FOLDER_SPLITS),
+                       help='the images to run the weights on: all, or those a kitti-object '
+                       'training source trains on (train) or holds out (validation: every '
+                       '10th in name order)')
     add_single_method(kitti)
     nuscenes = sub.add_parser('nuscenes', help="a nuScenes dataroot: one camera's keyframes, "
                               'scene by scene (2D boxes projected from the 3D boxes)')

@@ -12,8 +12,8 @@ labels says so (``boxes_labelled``) so the detection loss leaves it out.
 
 Splits: Cityscapes trains on its ``train`` folder and validates on ``val``; nuScenes on the
 scenes of the devkit's official ``train`` / ``val`` split (``mini_train`` / ``mini_val`` for
-v1.0-mini). KITTI object and plain folders hold out every VALIDATION_EVERY-th sample (in
-file-name order) for validation; training never reads those.
+v1.0-mini). KITTI object and plain folders hold out every VALIDATION_EVERY-th image (in
+file-name order, data/splits.py) for validation; training never reads those.
 """
 
 from __future__ import annotations
@@ -35,11 +35,14 @@ from patchdrivenet_ros.data.nuscenes import (
     open_nuscenes,
     split_scene_names,
 )
+from patchdrivenet_ros.data.splits import (
+    FOLDER_SPLITS,
+    VALIDATION_EVERY,
+    folder_images,
+    folder_split,
+)
 from patchdrivenet_ros.training.data_spec import DataError, SourceSpec
 
-IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg')
-VALIDATION_EVERY = 10
-"""Sample i of a KITTI object or folder source is validation when i % VALIDATION_EVERY == 0."""
 IGNORE_NAME = 'ignore'
 """Class-map value of a folder source for mask values that are not labelled."""
 NUSCENES_CAMERAS = ('CAM_FRONT', 'CAM_FRONT_LEFT', 'CAM_FRONT_RIGHT', 'CAM_BACK',
@@ -77,19 +80,12 @@ def _folder(path: Path, what: str) -> Path:
     return path
 
 
-SPLITS = ('train', 'validation')
-
-
-def _split(files: list[Path], split: str) -> list[Path]:
-    """Return the samples of ``split``: validation is every VALIDATION_EVERY-th, in name order."""
-    held_out = split == 'validation'
-    return [f for i, f in enumerate(sorted(files)) if (i % VALIDATION_EVERY == 0) == held_out]
+SPLITS = FOLDER_SPLITS
 
 
 def _listed_images(folder: Path, what: str, split: str) -> list[Path]:
     """Return the images of ``split`` in ``folder``; DataError when it is missing or has none."""
-    images = _split([p for p in _folder(folder, what).iterdir()
-                     if p.suffix.lower() in IMAGE_SUFFIXES], split)
+    images = folder_split(folder_images(_folder(folder, what)), split)
     if not images:
         raise DataError(f'{folder}: no {split} images')
     return images
