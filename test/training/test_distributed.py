@@ -63,6 +63,14 @@ def test_without_torchrun_the_process_is_alone():
     assert (group.rank, group.world_size, group.distributed, group.main) == (0, 1, False, True)
 
 
+def test_each_process_takes_its_own_gpu_and_the_cpu_is_shared():
+    second = ProcessGroup(rank=3, world_size=4, local_rank=1)  # 2nd process of the 2nd machine
+    assert second.device(torch.device('cuda')) == torch.device('cuda', 1)
+    assert second.device(torch.device('cpu')) == torch.device('cpu')
+    assert not second.main
+    assert ProcessGroup().device(torch.device('cuda', 0)) == torch.device('cuda', 0)
+
+
 @pytest.fixture
 def one_thread():
     """One torch thread, as torchrun gives each process: the float sums then run alike."""

@@ -98,3 +98,20 @@ def test_cli_overrides_reach_nested_fields_and_reject_bad_values(tmp_path: Path)
     with pytest.raises(ConfigError, match='model.width'):
         load_train_config(None, ['model.width=2'])
     assert main(['--set', 'steps=-1', '--out', str(tmp_path)]) == 2
+
+
+def test_the_global_stream_stays_frozen_for_its_warm_up_steps(tmp_path: Path):
+    trainer = Trainer(tiny_config(steps=3, freeze_global_steps=2), tmp_path)
+    start = {k: v.clone() for k, v in trainer.model.named_parameters()}
+    stream = TrainingStream(trainer.config)
+    for _ in range(2):
+        trainer.train_step(next(stream))
+
+    def changed(prefix: str) -> bool:
+        return any(not torch.equal(start[name], p) for name, p in
+                   trainer.model.named_parameters() if name.startswith(prefix))
+
+    assert not changed('backbone.') and not changed('segment_head.')
+    assert changed('refine.')
+    trainer.train_step(next(stream))
+    assert changed('backbone.') and changed('segment_head.')
