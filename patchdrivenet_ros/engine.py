@@ -27,7 +27,7 @@ from patchdrivenet_ros.model.outputs import GlobalFeatures, PatchOutputs
 from patchdrivenet_ros.model.patchdrivenet import PatchDriveNet
 from patchdrivenet_ros.model.weights import WeightsError, default_weights_path, load_weights
 from patchdrivenet_ros.postprocess import frame_detections, frame_plan
-from patchdrivenet_ros.preprocess import check_frames, frames_to_tensor, grey_thumbnail
+from patchdrivenet_ros.preprocess import check_frames, frames_to_pixels, grey_thumbnail
 from patchdrivenet_ros.result import FrameResult, PatchState
 from patchdrivenet_ros.temporal.flow import FlowEstimator, patch_motion
 from patchdrivenet_ros.temporal.global_reuse import (
@@ -242,7 +242,7 @@ class PerceptionEngine:
         timer = StageTimer(self.device)
         height, width = frames[0].shape[:2]
         with torch.inference_mode():
-            images = frames_to_tensor(frames, self.device, bgr)  # (B, 3, H, W)
+            images = frames_to_pixels(frames, self.device, bgr)  # (B, 3, H, W) uint8
             timer.lap('preprocess')
             grid = candidate_grid(width, height, config.patch_sizes)
             moved = self._advance(frames, bgr, stamps, streams, settings, len(grid))

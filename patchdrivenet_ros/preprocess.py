@@ -9,6 +9,7 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 import torch
+import torch.nn.functional as F  # noqa: N812
 
 
 def check_frames(frames: Sequence[np.ndarray]) -> tuple[int, int]:
@@ -24,21 +25,50 @@ def check_frames(frames: Sequence[np.ndarray]) -> tuple[int, int]:
     return int(shape[0]), int(shape[1])
 
 
-def frames_to_tensor(frames: Sequence[np.ndarray], device: torch.device,
+def frames_to_pixels(frames: Sequence[np.ndarray], device: torch.device,
                      bgr: bool = False) -> torch.Tensor:
-    """Convert (H, W, 3) uint8 frames (views allowed) to (B, 3, H, W) float RGB in [0, 1].
+    """Return (H, W, 3) uint8 frames (views allowed) as (B, 3, H, W) uint8 RGB on ``device``.
 
-    The bytes cross to the device once, as uint8; the float conversion happens there.
+    A channels-last view of the frames' bytes where it can be (one RGB frame on the CPU): the
+    model converts only what it reads to float (pixels_to_float), the resized global input
+    and the patch crops, never the whole frame.
     """
     if len(frames) == 1 and all(stride >= 0 for stride in frames[0].strides):
         batch = frames[0][None]  # (1, H, W, 3) view, no copy
     else:
         batch = np.stack(frames)  # (B, H, W, 3)
     pixels = torch.from_numpy(batch).to(device, non_blocking=True)  # (B, H, W, 3) uint8
-    images = pixels.permute(0, 3, 1, 2)  # (B, 3, H, W) view
-    if bgr:
-        images = images.flip(1)
+    images = pixels.permute(0, 3, 1, 2)  # (B, 3, H, W) channels-last view
+    return images.flip(1) if bgr else images
+
+
+def frames_to_tensor(frames: Sequence[np.ndarray], device: torch.device,
+                     bgr: bool = False) -> torch.Tensor:
+    """Convert (H, W, 3) uint8 frames (views allowed) to (B, 3, H, W) float RGB in [0, 1]."""
+    return pixels_to_float(frames_to_pixels(frames, device, bgr))
+
+
+def pixels_to_float(images: torch.Tensor) -> torch.Tensor:
+    """Return images (B, 3, H, W) as contiguous float32 in [0, 1] (uint8 0-255 or float)."""
+    if images.dtype != torch.uint8:
+        return images
     return images.to(torch.float32, memory_format=torch.contiguous_format).div_(255.0)
+
+
+def resize_images(images: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """Resize images (B, 3, H, W) to size (h, w): bilinear, antialiased; float in [0, 1] out.
+
+    uint8 images on the CPU are resized as bytes (channels last, about 10x faster than in
+    float) and only the result is converted; the rounding to whole byte values changes the
+    input by at most 1/255 (mean 1/1000).
+    """
+    if images.dtype == torch.uint8:
+        if tuple(images.shape[-2:]) == size:
+            return pixels_to_float(images)
+        if images.device.type != 'cpu':
+            images = pixels_to_float(images)
+    return pixels_to_float(F.interpolate(images, size=size, mode='bilinear',
+                                         align_corners=False, antialias=True))
 
 
 def grey_thumbnail(frame: np.ndarray, scale: float, bgr: bool = False) -> np.ndarray:

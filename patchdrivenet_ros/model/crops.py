@@ -8,6 +8,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F  # noqa: N812
 
+from patchdrivenet_ros.preprocess import pixels_to_float
+
 
 def _shape_groups(boxes: np.ndarray) -> dict[tuple[int, int], np.ndarray]:
     """Group box indices by (height, width); boxes (K, 4) int xyxy."""
@@ -22,12 +24,15 @@ def crop_patches(images: torch.Tensor, frames: np.ndarray, boxes: np.ndarray,
                  side: int) -> torch.Tensor:
     """Crop boxes (K, 4) of frames (K,) from images (B, 3, H, W) into (K, 3, side, side).
 
-    Boxes of one shape are resized together (bilinear, antialiased when shrinking).
+    images are float in [0, 1], or uint8 (only the crops are converted to float). Boxes of one
+    shape are resized together (bilinear, antialiased when shrinking).
     """
-    out = images.new_empty(len(boxes), images.shape[1], side, side)  # (K, 3, p, p)
+    dtype = torch.float32 if images.dtype == torch.uint8 else images.dtype
+    out = images.new_empty(len(boxes), images.shape[1], side, side, dtype=dtype)  # (K, 3, p, p)
     for (height, width), members in _shape_groups(boxes).items():
-        crops = torch.stack([images[frames[i], :, boxes[i, 1]:boxes[i, 3], boxes[i, 0]:boxes[i, 2]]
-                             for i in members.tolist()])  # (k, 3, h, w)
+        crops = pixels_to_float(torch.stack(
+            [images[frames[i], :, boxes[i, 1]:boxes[i, 3], boxes[i, 0]:boxes[i, 2]]
+             for i in members.tolist()]))  # (k, 3, h, w)
         if (height, width) != (side, side):
             crops = F.interpolate(crops, size=(side, side), mode='bilinear', align_corners=False,
                                   antialias=height > side or width > side)

@@ -46,6 +46,7 @@ from patchdrivenet_ros.model.outputs import (
 )
 from patchdrivenet_ros.model.pooling import box_mean, sample_boxes
 from patchdrivenet_ros.model.refine import RefineNet
+from patchdrivenet_ros.preprocess import resize_images
 
 IMAGE_MEAN = (0.485, 0.456, 0.406)
 IMAGE_STD = (0.229, 0.224, 0.225)
@@ -96,7 +97,9 @@ class PatchDriveNet(nn.Module):
         return (images - self.mean) / self.std
 
     def encode_global(self, images: torch.Tensor, global_scale: float) -> GlobalFeatures:
-        """Run the global stream on images (B, 3, H, W) in [0, 1] resized by global_scale.
+        """Run the global stream on images (B, 3, H, W) resized by global_scale.
+
+        images: float in [0, 1], or uint8 (resized as bytes, preprocess.resize_images).
 
         The frame is resized to the multiple of 8 (the head stride) nearest to its scaled size,
         so the stride-8 cells cover it exactly, and zero-padded to a multiple of 32.
@@ -104,8 +107,7 @@ class PatchDriveNet(nn.Module):
         height, width = images.shape[-2:]
         rows = max(1, round(height * global_scale / FEATURE_STRIDE))
         cols = max(1, round(width * global_scale / FEATURE_STRIDE))
-        resized = F.interpolate(images, size=(rows * FEATURE_STRIDE, cols * FEATURE_STRIDE),
-                                mode='bilinear', align_corners=False, antialias=True)
+        resized = resize_images(images, (rows * FEATURE_STRIDE, cols * FEATURE_STRIDE))
         pad_rows = -(-rows * FEATURE_STRIDE // STRIDE) * STRIDE - rows * FEATURE_STRIDE
         pad_cols = -(-cols * FEATURE_STRIDE // STRIDE) * STRIDE - cols * FEATURE_STRIDE
         padded = F.pad(self._normalise(resized), (0, pad_cols, 0, pad_rows))  # (B, 3, 32n, 32m)
@@ -162,13 +164,14 @@ class PatchDriveNet(nn.Module):
         side = self.patch_side
         device = images.device
         dim = self.config.token_dim
+        features = encoded.features
         if extra_tokens is None:
-            extra_tokens = images.new_zeros(0, dim)
+            extra_tokens = features.new_zeros(0, dim)
         if len(boxes) == 0:
-            return self._no_patches(images)
+            return self._no_patches(features)
         height, width = encoded.input_size
         frame_index = torch.from_numpy(frames).to(device)
-        box_tensor = torch.from_numpy(boxes).to(device, images.dtype)  # (K, 4)
+        box_tensor = torch.from_numpy(boxes).to(device, features.dtype)  # (K, 4)
         crops = self._normalise(crop_patches(images, frames, boxes, side))  # (K, 3, p, p)
         context = sample_boxes(encoded.features, frame_index, box_tensor, encoded.input_size,
                                side // 8)  # (K, F, p/8, p/8)
@@ -178,10 +181,10 @@ class PatchDriveNet(nn.Module):
         with self.flop_counter.within(PATCH):
             return self.refine(crops, context, geometry, extra_tokens, self.refine_chunk)
 
-    def _no_patches(self, images: torch.Tensor) -> PatchOutputs:
-        """Return an empty PatchOutputs on the images' device."""
+    def _no_patches(self, like: torch.Tensor) -> PatchOutputs:
+        """Return an empty PatchOutputs of the dtype and device of ``like``."""
         config, quarter = self.config, self.patch_side // 4
-        empty = images.new_zeros
+        empty = like.new_zeros
         return PatchOutputs(
             logits=empty(0, len(config.classes), 2 * quarter, 2 * quarter),
             blend=empty(0, 1, 2 * quarter, 2 * quarter),
