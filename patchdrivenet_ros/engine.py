@@ -280,6 +280,7 @@ class PerceptionEngine:
             patches = self._refine(images, encoded, decision, frame_of, cells, boxes)
             timer.lap('refine')
             global_logits, global_maps = model.decode_global(encoded, patches.mixed, frame_of)
+            timer.lap('global')  # the global heads: model compute, not fusion
             masks = model.fuse_labels(global_logits, patches, frame_of, decision.boxes,
                                       (height, width)).cpu().numpy()  # (B, H, W) uint8
             timer.lap('fusion')
