@@ -208,8 +208,9 @@ class Trainer:
             for name, value in losses.items():
                 sums[name] = sums[name] + value if name in sums else value
         names = sorted(sums)
-        shared = self.group.sum_(torch.stack(
-            [sums[name].cpu() for name in names] + [torch.tensor(float(skipped))]))
+        shared = self.group.sum_(torch.stack(  # on the device: NCCL reduces CUDA tensors only
+            [sums[name] for name in names]
+            + [torch.tensor(float(skipped), device=self.device)])).cpu()
         statistics.average(self.group, self.config.micro_batches)
         if self.step < self.config.freeze_global_steps:
             self._drop_global_gradients()
