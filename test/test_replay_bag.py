@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 import sys
+import time
+from typing import Any
 
 import numpy as np
 import pytest
@@ -207,3 +209,41 @@ def test_the_replay_ends_once_every_output_of_the_answered_frames_is_in() -> Non
     assert state.outputs_complete()
     state.outputs[('', 'detections')] = {1, 3}  # a frame missing in the middle
     assert not state.outputs_complete()
+
+
+class _LosingPlayer:
+    """Stands in for the Player in the lockstep wait: the node answers only the n-th copy."""
+
+    def __init__(self, answered_at_copy: int | None) -> None:
+        self.copies = 1
+        self.answered_at_copy = answered_at_copy
+
+    def pending(self, camera: str) -> bool:
+        return self.answered_at_copy is None or self.copies < self.answered_at_copy
+
+    def wait_for(self, predicate: Any, timeout_s: float) -> bool:
+        end = time.monotonic() + max(0.0, timeout_s)
+        while not predicate() and time.monotonic() < end:
+            time.sleep(0.001)
+        return bool(predicate())
+
+    def send_again(self, camera: str) -> None:
+        self.copies += 1
+
+
+def test_lockstep_sends_a_lost_frame_again_until_answered(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from patchdrivenet_ros.tools import replay
+
+    monkeypatch.setattr(replay, 'RESEND_S', 0.01)
+    monkeypatch.setattr(replay, 'ANSWER_TIMEOUT_S', 0.2)
+    lost_once = _LosingPlayer(answered_at_copy=2)  # the first copy was lost
+    replay._wait_for_answer(lost_once, 'camera')  # type: ignore[arg-type]
+    assert lost_once.copies == 2
+    answered = _LosingPlayer(answered_at_copy=1)
+    replay._wait_for_answer(answered, 'camera')  # type: ignore[arg-type]
+    assert answered.copies == 1  # nothing sent again
+    never = _LosingPlayer(answered_at_copy=None)
+    start = time.monotonic()
+    replay._wait_for_answer(never, 'camera')  # type: ignore[arg-type]
+    assert 0.15 < time.monotonic() - start < 2.0 and never.copies > 2  # gives up at the deadline

@@ -12,8 +12,10 @@ BAG is a rosbag2 folder, a bare ``.mcap`` or ``.db3`` file or a ROS 1 ``.bag``. 
 Frames are published unchanged on the bag's own topics with ``/clock`` beside them, at the
 recorded pace times ``--rate`` or, with ``--lockstep``, each frame once the node answered the
 camera's previous one or ANSWER_TIMEOUT_S passed (the clock then runs at wall speed from each
-frame's bag time). By default the tool starts the node itself (``config/perception.yaml`` or
-``--params-file``, then ``--param`` overrides, ``use_sim_time`` on, inputs remapped to the
+frame's bag time); in lockstep a frame still unanswered after RESEND_S is sent again (one sent
+before the node's side of discovery matched the player is lost, even on a reliable topic).
+By default the tool starts the node itself (``config/perception.yaml`` or ``--params-file``,
+then ``--param`` overrides, ``use_sim_time`` on, inputs remapped to the
 bag's topics) and stops it at the end; ``--no-node`` plays to a node already running in
 ``--namespace`` that subscribes the bag's topics. ``--record OUT`` writes everything the node
 published (masks, colour and attention images, detections, label info, diagnostics) to an
@@ -56,6 +58,8 @@ if TYPE_CHECKING:
 LOGGER = logging.getLogger('patchdrivenet_replay')
 NODE_START_TIMEOUT_S = 180.0
 ANSWER_TIMEOUT_S = 20.0
+RESEND_S = 5.0
+"""Lockstep: an unanswered frame is sent again after this long (far above the node's latency)."""
 """Lockstep: the longest wait for a frame's answer before the next frame is sent anyway."""
 QUIET_END_S = 3.0
 """The replay ends this long after the last output once frames are still unanswered."""
@@ -122,8 +126,7 @@ def play(player: Player, frames: Iterable[BagFrame], total: int, pace: Pace,
         for frame in frames:
             first_bag = frame.bag_ns if first_bag is None else first_bag
             if pace.lockstep:
-                player.wait_for(partial(_answered, player, frame.stream.camera),
-                                ANSWER_TIMEOUT_S)
+                _wait_for_answer(player, frame.stream.camera)
             else:
                 due = start_wall + (frame.bag_ns - first_bag) * 1e-9 / pace.rate
                 time.sleep(max(0.0, due - time.monotonic()))
@@ -135,6 +138,20 @@ def play(player: Player, frames: Iterable[BagFrame], total: int, pace: Pace,
 
 def _answered(player: Player, camera: str) -> bool:
     return not player.pending(camera)
+
+
+def _wait_for_answer(player: Player, camera: str) -> None:
+    """Wait until the frame ``camera`` sent last is answered, sending it again every RESEND_S.
+
+    Gives up after ANSWER_TIMEOUT_S. The frame is sent again as it was (same stamp); the
+    answer's latency counts from the copy sent last.
+    """
+    deadline = time.monotonic() + ANSWER_TIMEOUT_S
+    answered = partial(_answered, player, camera)
+    while not player.wait_for(answered, min(RESEND_S, deadline - time.monotonic())):
+        if time.monotonic() >= deadline:
+            return
+        player.send_again(camera)
 
 
 def _wait_for_last_answers(player: Player) -> None:

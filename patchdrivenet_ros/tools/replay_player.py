@@ -109,6 +109,7 @@ class Player:
         self._writer: Any = None
         self._write_lock = threading.Lock()
         self._outputs: list[Any] = []  # per-frame output subscriptions (they must match first)
+        self._last_frames: dict[str, tuple[BagFrame, float]] = {}  # per camera: frame, clock rate
         self.context = rclpy.Context()
         rclpy.init(args=['patchdrivenet-replay'], context=self.context)  # not the tool's argv
         self.node = rclpy.create_node('patchdrivenet_replay', context=self.context)
@@ -249,6 +250,7 @@ class Player:
 
     def send(self, frame: BagFrame, clock_rate: float) -> None:
         """Publish /clock at the frame's bag time, then the frame (its CDR bytes unchanged)."""
+        self._last_frames[frame.stream.camera] = (frame, clock_rate)
         self._clock.set(frame.bag_ns, clock_rate)
         key = (frame.stream.camera, frame.stamp_ns)
         sent = self.state.frames[key] = SentFrame(frame.stream.camera, time.time())
@@ -264,6 +266,12 @@ class Player:
         header = types[SENT_TYPE](stamp=types['builtin_interfaces/msg/Time'](
             sec=sec, nanosec=nanosec), frame_id=frame.stream.topic)
         return bytes(self._store.serialize_cdr(header, SENT_TYPE))
+
+    def send_again(self, camera: str) -> None:
+        """Send the frame ``camera`` sent last once more, as ``send`` did, if still unanswered."""
+        last = self._last_frames.get(camera)
+        if last is not None and self.pending(camera):
+            self.send(*last)
 
     def pending(self, camera: str) -> bool:
         """Whether the frame of ``camera`` sent last has not been answered yet."""
