@@ -231,6 +231,7 @@ class _LosingPlayer:
         self.copies += 1
 
 
+@pytest.mark.ros  # the replay tool's pacing: it runs beside the ROS player
 def test_lockstep_sends_a_lost_frame_again_until_answered(
         monkeypatch: pytest.MonkeyPatch) -> None:
     from patchdrivenet_ros.tools import replay
