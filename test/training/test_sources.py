@@ -187,6 +187,13 @@ def test_a_mixed_stream_is_reproducible_and_says_what_is_labelled(tmp_path: Path
             kinds.add((unlabelled_pixels, labelled))
     # synthetic: both labelled; folder without boxes: pixels only; KITTI: boxes only
     assert {(False, True), (False, False), (True, True)} <= kinds
+    # One process of a distributed run streams slots 3-5 only: the same frames as the whole.
+    shard = TrainingStream(config, sources=sources, slots=range(3, 6))
+    for batch in first:
+        part = next(shard)
+        assert torch.equal(part.images, batch.images[3:])
+        assert torch.equal(part.labels, batch.labels[3:])
+        assert part.boxes_labelled == batch.boxes_labelled[3:]
 
 
 def test_a_stream_passes_over_unreadable_samples_and_counts_them(tmp_path: Path) -> None:
