@@ -38,6 +38,19 @@ def _folder(root: Path, labels: list[str], results: list[str] | None) -> Path:
     return root
 
 
+def _image_folder(root: Path, count: int, size: tuple[int, int],
+                  car: tuple[float, float, float, float]) -> Path:
+    """Write ``count`` random (height, width) images, each labelled with one car."""
+    (root / 'image_2').mkdir(parents=True)
+    (root / 'label_2').mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(count):
+        cv2.imwrite(str(root / 'image_2' / f'{i:06d}.png'),
+                    rng.integers(0, 255, (*size, 3), dtype=np.uint8))
+        (root / 'label_2' / f'{i:06d}.txt').write_text(_line('Car', car) + '\n')
+    return root
+
+
 def _score(root: Path, tmp_path: Path) -> dict[str, float]:
     rows = tmp_path / 'rows.json'
     assert main(['kitti', str(root), '--results', str(root / 'results'), '--json',
@@ -72,14 +85,7 @@ def test_a_van_counted_as_a_car_would_change_the_score(tmp_path: Path) -> None:
 
 
 def test_saved_results_score_like_the_weights(tmp_path: Path, tiny_weights: Path) -> None:
-    root = tmp_path / 'kitti'
-    (root / 'image_2').mkdir(parents=True)
-    (root / 'label_2').mkdir()
-    rng = np.random.default_rng(0)
-    for i in range(2):
-        cv2.imwrite(str(root / 'image_2' / f'{i:06d}.png'),
-                    rng.integers(0, 255, (128, 320, 3), dtype=np.uint8))
-        (root / 'label_2' / f'{i:06d}.txt').write_text(_line('Car', (10, 20, 90, 80)) + '\n')
+    root = _image_folder(tmp_path / 'kitti', 2, (128, 320), (10, 20, 90, 80))
     weights = tiny_weights
     engine_rows, file_rows = tmp_path / 'engine.json', tmp_path / 'files.json'
     saved = tmp_path / 'saved'
@@ -117,14 +123,7 @@ def test_results_without_labels_or_files_are_clear_errors(
 
 def test_the_validation_split_runs_only_the_images_training_holds_out(
         tmp_path: Path, tiny_weights: Path) -> None:
-    root = tmp_path / 'kitti'
-    (root / 'image_2').mkdir(parents=True)
-    (root / 'label_2').mkdir()
-    rng = np.random.default_rng(0)
-    for i in range(12):
-        cv2.imwrite(str(root / 'image_2' / f'{i:06d}.png'),
-                    rng.integers(0, 255, (64, 160, 3), dtype=np.uint8))
-        (root / 'label_2' / f'{i:06d}.txt').write_text(_line('Car', (10, 20, 90, 60)) + '\n')
+    root = _image_folder(tmp_path / 'kitti', 12, (64, 160), (10, 20, 90, 60))
     saved = tmp_path / 'saved'
     rows = tmp_path / 'rows.json'
     assert main(['kitti', str(root), '--weights', str(tiny_weights), '--split', 'validation',

@@ -58,9 +58,9 @@ if TYPE_CHECKING:
 LOGGER = logging.getLogger('patchdrivenet_replay')
 NODE_START_TIMEOUT_S = 180.0
 ANSWER_TIMEOUT_S = 20.0
+"""Lockstep: the longest wait for a frame's answer before the next frame is sent anyway."""
 RESEND_S = 5.0
 """Lockstep: an unanswered frame is sent again after this long (far above the node's latency)."""
-"""Lockstep: the longest wait for a frame's answer before the next frame is sent anyway."""
 QUIET_END_S = 3.0
 """The replay ends this long after the last output once frames are still unanswered."""
 SETTLE_S = 10.0
