@@ -42,12 +42,6 @@ def frames_to_pixels(frames: Sequence[np.ndarray], device: torch.device,
     return images.flip(1) if bgr else images
 
 
-def frames_to_tensor(frames: Sequence[np.ndarray], device: torch.device,
-                     bgr: bool = False) -> torch.Tensor:
-    """Convert (H, W, 3) uint8 frames (views allowed) to (B, 3, H, W) float RGB in [0, 1]."""
-    return pixels_to_float(frames_to_pixels(frames, device, bgr))
-
-
 def pixels_to_float(images: torch.Tensor) -> torch.Tensor:
     """Return images (B, 3, H, W) as contiguous float32 in [0, 1] (uint8 0-255 or float)."""
     if images.dtype != torch.uint8:

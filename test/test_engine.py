@@ -16,7 +16,7 @@ from patchdrivenet_ros.config import ModelConfig, PerceptionConfig, with_changes
 from patchdrivenet_ros.engine import PerceptionEngine
 from patchdrivenet_ros.model import PatchDriveNet, build_model
 from patchdrivenet_ros.model.candidates import candidate_grid
-from patchdrivenet_ros.preprocess import frames_to_tensor
+from patchdrivenet_ros.preprocess import frames_to_pixels, pixels_to_float
 from patchdrivenet_ros.result import PatchState
 
 SMALL = ModelConfig(width=8, refine_width=8, patch_canonical=32, token_dim=16, attention_heads=2)
@@ -264,7 +264,7 @@ def test_thin_prior_is_the_coarse_thin_class_probability(texture: np.ndarray) ->
     torch.manual_seed(0)
     net = build_model(SMALL).eval()
     thin = [SMALL.classes.index(n) for n in ('lane_marking', 'pole', 'traffic_sign')]
-    images = frames_to_tensor([frame(texture)], torch.device('cpu'), False)
+    images = pixels_to_float(frames_to_pixels([frame(texture)], torch.device('cpu')))
     grid = candidate_grid(WIDTH, HEIGHT, (32, 64))
     with torch.no_grad():
         net.segment_head.out.weight.zero_()
@@ -292,7 +292,7 @@ def test_thin_priority_steers_the_choice(model: PatchDriveNet, texture: np.ndarr
                           thin_priority=0.0)
     monkeypatch.setattr(learned_only.model, 'thin_prior', lambda encoded, grid: prior)
     (plain,) = learned_only.infer([frame(texture)])
-    images = frames_to_tensor([frame(texture)], torch.device('cpu'), False)
+    images = pixels_to_float(frames_to_pixels([frame(texture)], torch.device('cpu')))
     with torch.inference_mode():
         logits = learned_only.model.candidate_priorities(
             learned_only.model.encode_global(images, 0.5), grid)  # (1, N)
