@@ -171,6 +171,11 @@ class ModelConfig(Validated):
         False, 'Global cells attend to the patch tokens before the global heads; false keeps '
         'the global stream independent of the patches (patches only refine their own regions).'
     )
+    refine_contrast: bool = setting(
+        False, 'Each patch crop is standardised by its own mean and contrast before refinement '
+        '(dark, low-contrast crops at night reach the refinement stream at full contrast); the '
+        'global context keeps the absolute brightness.'
+    )
 
     def check(self) -> None:
         """Require detection classes among classes and heads dividing token_dim."""

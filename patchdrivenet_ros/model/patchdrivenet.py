@@ -52,6 +52,8 @@ IMAGE_MEAN = (0.485, 0.456, 0.406)
 IMAGE_STD = (0.229, 0.224, 0.225)
 REFERENCE_SIZE = 64.0
 """Candidate size whose size term in the priority is zero."""
+CONTRAST_FLOOR = 0.02
+"""Crop contrast (standard deviation in [0, 1] units) below which crops are not amplified."""
 
 
 class PatchDriveNet(nn.Module):
@@ -95,6 +97,14 @@ class PatchDriveNet(nn.Module):
 
     def _normalise(self, images: torch.Tensor) -> torch.Tensor:
         return (images - self.mean) / self.std
+
+    def _normalise_crops(self, crops: torch.Tensor) -> torch.Tensor:
+        """Normalise (K, 3, p, p) crops in [0, 1] for the refinement stream."""
+        if not self.config.refine_contrast:
+            return self._normalise(crops)
+        centred = crops - crops.mean((2, 3), keepdim=True)
+        contrast = centred.flatten(1).std(1).clamp(min=CONTRAST_FLOOR)  # (K,)
+        return centred / contrast[:, None, None, None]
 
     def encode_global(self, images: torch.Tensor, global_scale: float) -> GlobalFeatures:
         """Run the global stream on images (B, 3, H, W) resized by global_scale.
@@ -172,7 +182,7 @@ class PatchDriveNet(nn.Module):
         height, width = encoded.input_size
         frame_index = torch.from_numpy(frames).to(device)
         box_tensor = torch.from_numpy(boxes).to(device, features.dtype)  # (K, 4)
-        crops = self._normalise(crop_patches(images, frames, boxes, side))  # (K, 3, p, p)
+        crops = self._normalise_crops(crop_patches(images, frames, boxes, side))  # (K, 3, p, p)
         context = sample_boxes(encoded.features, frame_index, box_tensor, encoded.input_size,
                                side // 8)  # (K, F, p/8, p/8)
         extent = box_tensor[:, 2:] - box_tensor[:, :2]  # (K, 2)

@@ -1,0 +1,55 @@
+# Copyright 2026 The patchdrivenet_ros Authors
+# SPDX-License-Identifier: Apache-2.0
+"""The refinement stream's crop contrast standardisation (ModelConfig.refine_contrast)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import torch
+
+from patchdrivenet_ros.config import ModelConfig
+from patchdrivenet_ros.model import PatchDriveNet, build_model
+
+OVERRIDE = torch.tensor([[0, 0], [0, 3]])
+
+
+def _refined_crops(model: PatchDriveNet, images: torch.Tensor) -> torch.Tensor:
+    """Return the crops (K, 3, p, p) the refinement stream receives for OVERRIDE's patches."""
+    seen: list[torch.Tensor] = []
+    hook = model.refine.register_forward_pre_hook(lambda _, args: seen.append(args[0]))
+    try:
+        with torch.inference_mode():
+            model(images, patch_budget=0, patch_sizes=(32, 64), global_scale=0.5,
+                  chosen_override=OVERRIDE)
+    finally:
+        hook.remove()
+    return seen[0]
+
+
+def test_a_darkened_frame_reaches_the_refinement_at_the_same_contrast(
+        small_config: ModelConfig) -> None:
+    model = build_model(dataclasses.replace(small_config, refine_contrast=True)).eval()
+    torch.manual_seed(0)
+    day = torch.rand(1, 3, 96, 160)
+    night = 0.15 * day + 0.02  # darker and flatter, the same structure
+    day_crops, night_crops = _refined_crops(model, day), _refined_crops(model, night)
+    torch.testing.assert_close(night_crops, day_crops, atol=1e-4, rtol=1e-4)
+    per_crop = day_crops.flatten(1)
+    torch.testing.assert_close(per_crop.std(1), torch.ones(2), atol=1e-4, rtol=0)
+
+
+def test_flat_crops_are_not_amplified(small_config: ModelConfig) -> None:
+    model = build_model(dataclasses.replace(small_config, refine_contrast=True)).eval()
+    flat = torch.full((1, 3, 96, 160), 0.5)
+    flat[..., ::2, :] += 0.002  # a ripple of half a grey level
+    crops = _refined_crops(model, flat)
+    assert crops.abs().max() < 0.1
+
+
+def test_off_by_default_keeps_the_absolute_brightness(small_model: PatchDriveNet) -> None:
+    torch.manual_seed(0)
+    day = torch.rand(1, 3, 96, 160)
+    day_crops, night_crops = _refined_crops(small_model, day), _refined_crops(small_model,
+                                                                               0.15 * day)
+    assert (night_crops - day_crops).abs().mean() > 0.5
