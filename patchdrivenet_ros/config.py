@@ -209,6 +209,12 @@ class PerceptionConfig(Validated):
         'weights were trained at 0.375).',
         minimum=0.05, maximum=1.0, runtime=True,
     )
+    global_max_pixels: int = setting(
+        250_000, 'Most pixels of the global stream input (PatchDriveNet and SF-interval): larger '
+        'frames are scaled below global_scale to fit, so the global stream of a 4K or 8K frame '
+        'costs about what a 1600x900 one does; 0 = always global_scale.',
+        minimum=0, maximum=100_000_000, runtime=True,
+    )
     patch_sizes: tuple[int, ...] = setting(
         (64, 128, 256), 'Patch candidate sizes in full-resolution pixels (small far, large near).',
         minimum=16, maximum=2048,

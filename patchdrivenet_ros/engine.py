@@ -164,8 +164,9 @@ class PerceptionEngine:
             self.model.to(device)
             self.model.refine_chunk = REFINE_CHUNK_CPU if device.type == 'cpu' else None
             self.reset()
-        elif (config.method, config.patch_sizes, config.global_scale) != (
-                old.method, old.patch_sizes, old.global_scale):
+        elif (config.method, config.patch_sizes, config.global_scale,
+              config.global_max_pixels) != (old.method, old.patch_sizes, old.global_scale,
+                                            old.global_max_pixels):
             self.reset()
         self._apply_threads(config)
 
@@ -207,7 +208,7 @@ class PerceptionEngine:
         if any(s is None for s in scores) and any(s is not None for s in scores):
             raise ValueError('give choice scores for every frame of a call or for none')
         config = self.config
-        settings = run_settings(config)
+        settings = run_settings(config, (width, height))
         if config.method != 'sf_interval':
             return self._run(frames, bgr, times, names, settings, scores)
         due = [self._hold.due(n, config.interval_k, t, (width, height), config.time_jump_s)

@@ -161,8 +161,8 @@ def oracle_choice_scores(engine: PerceptionEngine, frame: LabeledFrame) -> np.nd
     """Score the engine's patch candidates for ``frame`` from its labels (the label oracle)."""
     height, width = frame.mask.shape
     grid = candidate_grid(width, height, engine.config.patch_sizes)
-    return label_oracle_scores(frame.mask, grid.boxes, run_settings(engine.config).global_scale,
-                               thin_class_ids())
+    scale = run_settings(engine.config, (width, height)).global_scale
+    return label_oracle_scores(frame.mask, grid.boxes, scale, thin_class_ids())
 
 
 def score_drives(engine: PerceptionEngine, drives: Iterable[Sequence[LabeledFrame]],

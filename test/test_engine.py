@@ -235,6 +235,18 @@ def test_cache_resets_on_size_change_time_jump_and_request(model: PatchDriveNet,
     assert reused(image, 2.1) == 0
 
 
+@pytest.mark.parametrize('change', [{'global_scale': 0.25}, {'global_max_pixels': 10_000},
+                                    {'score_threshold': 0.5}])
+def test_changing_the_global_stream_scale_resets_reuse(model: PatchDriveNet, texture: np.ndarray,
+                                                       change: dict[str, object]) -> None:
+    runner = engine(model, reuse_rule='displacement')
+    image = frame(texture)
+    assert runner.infer([image], stamps=[0.0])[0].plan.reused == 0
+    runner.update(with_changes(runner.config, **change))
+    reused = runner.infer([image], stamps=[0.1])[0].plan.reused
+    assert (reused == 0) == ('score_threshold' not in change)
+
+
 def test_frames_share_one_budget(model: PatchDriveNet, texture: np.ndarray) -> None:
     runner = engine(model, patch_budget=10, reuse_rule='compensated')
     pictures = [frame(texture), np.ascontiguousarray(frame(texture, 7)[:, ::-1])]

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+import math
 
 import numpy as np
 
@@ -27,15 +28,34 @@ class RunSettings:
     reuse_rule: str
 
 
-def run_settings(config: PerceptionConfig) -> RunSettings:
-    """Return the forward settings of ``config.method``."""
+def global_scale_for(config: PerceptionConfig, frame_size: tuple[int, int] | None) -> float:
+    """Return PatchDriveNet's global stream scale for frames of frame_size (width, height).
+
+    global_scale, lowered where the scaled frame would exceed global_max_pixels (None: the
+    frame size is not known, global_scale).
+    """
+    if frame_size is None or config.global_max_pixels <= 0:
+        return config.global_scale
+    width, height = frame_size
+    fitting = math.sqrt(config.global_max_pixels / max(1, width * height))
+    return min(config.global_scale, fitting)
+
+
+def run_settings(config: PerceptionConfig,
+                 frame_size: tuple[int, int] | None = None) -> RunSettings:
+    """Return the forward settings of ``config.method`` for frames of frame_size (w, h).
+
+    The uniform baselines run at their fixed scale; PatchDriveNet's global stream scale
+    follows the frame size (global_scale_for).
+    """
     if config.method == 'sf_full':
         return RunSettings(1.0, 0, 'off')
     if config.method == 'sf_low':
         return RunSettings(config.global_scale, 0, 'off')
+    scale = global_scale_for(config, frame_size)
     if config.method == 'sf_interval':
-        return RunSettings(config.global_scale, config.patch_budget, 'off')
-    return RunSettings(config.global_scale, config.patch_budget, config.reuse_rule)
+        return RunSettings(scale, config.patch_budget, 'off')
+    return RunSettings(scale, config.patch_budget, config.reuse_rule)
 
 
 def depth_half(config: ModelConfig) -> ModelConfig:

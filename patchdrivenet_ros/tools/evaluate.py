@@ -24,7 +24,7 @@ from typing import Any
 
 from patchdrivenet_ros.accuracy_targets import check_targets, format_checks
 from patchdrivenet_ros.config import ConfigError, PerceptionConfig, load_yaml, with_changes
-from patchdrivenet_ros.data.drive_config import profile_config
+from patchdrivenet_ros.data.drive_config import PROFILES, profile_config
 from patchdrivenet_ros.data.frame import LabeledFrame
 from patchdrivenet_ros.data.splits import FOLDER_SPLITS, HELD_OUT_SEED, VALIDATION_SEED
 from patchdrivenet_ros.data.synthetic import generate_drive
@@ -172,10 +172,11 @@ def run_synthetic(args: argparse.Namespace) -> list[dict[str, Any]]:
     """Score every method on clear and adverse held-out drives; add frontier margins."""
     splits = {'clear': list(split_drives(args, False)),
               'adverse': list(split_drives(args, True))}
+    size = PROFILES[args.profile]
     rows = []
     for method in methods(args):
         engine = PerceptionEngine(load_weights(method.weights), method.config)
-        settings = run_settings(method.config)
+        settings = run_settings(method.config, (size['width'], size['height']))
         for split, drives in splits.items():
             pooled, each = score_drives(engine, drives, method.oracle_choice)
             summary = pooled.summary()
@@ -324,7 +325,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     synthetic.add_argument('--reuse-budget', type=int, default=PerceptionConfig().patch_budget,
                            help='budget of the reuse and SF-interval rows (default: 12)')
     synthetic.add_argument('--interval', type=int, default=3, help='k of SF-interval-k (0: skip)')
-    synthetic.add_argument('--profile', default='kitti', choices=('kitti', 'nuscenes'))
+    synthetic.add_argument('--profile', default='kitti', choices=tuple(PROFILES))
     synthetic.add_argument('--drives', type=int, default=8, help='drives per split')
     synthetic.add_argument('--seeds', default='held-out', choices=tuple(SPLIT_SEEDS),
                            help='held-out drives (reported) or validation drives (tuning)')
