@@ -57,3 +57,20 @@ def test_backends_side_by_side(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         assert onnx['method'] == eager['method']
         assert onnx['gflops'] == pytest.approx(eager['gflops'])
         assert onnx['flops_ratio'] == pytest.approx(eager['flops_ratio'])
+
+
+def test_global_max_pixels_lowers_the_global_stream_cost(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tiny_config: ModelConfig) -> None:
+    monkeypatch.setattr('patchdrivenet_ros.tools.benchmark.ModelConfig', lambda: tiny_config)
+
+    def patchdrivenet_gflops(limit: int) -> float:
+        out = tmp_path / f'bench_{limit}.json'
+        assert main(['--device', 'cpu', '--threads', '1', '--sizes', '640x192', '--budgets', '0',
+                     '--repeats', '1', '--warmup', '0', '--memory-frames', '0',
+                     '--global-max-pixels', str(limit), '--json', str(out)]) == 0
+        document = json.loads(out.read_text())
+        assert document['global_max_pixels'] == limit
+        return next(r['gflops'] for r in document['rows'] if r['method'] == 'patchdrivenet')
+
+    # 640x192 at scale 0.375 is 17280 pixels; 4320 halves each side: about a quarter the cost.
+    assert patchdrivenet_gflops(4320) < 0.4 * patchdrivenet_gflops(0)

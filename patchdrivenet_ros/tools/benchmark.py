@@ -150,6 +150,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument('--global-scale', type=float, default=PerceptionConfig().global_scale,
                         help="global stream scale of PatchDriveNet and SF-low (default: the "
                         "node's)")
+    parser.add_argument('--global-max-pixels', type=int,
+                        default=PerceptionConfig().global_max_pixels,
+                        help="most pixels of PatchDriveNet's global stream input (default: the "
+                        "node's; 0: always --global-scale)")
     parser.add_argument('--threads', type=int, default=0, help='torch CPU threads (0: default)')
     parser.add_argument('--weights', type=Path, help='weights file (default: untrained)')
     parser.add_argument('--backends', nargs='+', default=['torch'],
@@ -176,7 +180,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     model = load_weights(args.weights) if args.weights else build_model(ModelConfig())
     half = build_model(depth_half(model.config))
     base = PerceptionConfig(device=str(device), global_scale=args.global_scale,
-                            threads=args.threads)
+                            global_max_pixels=args.global_max_pixels, threads=args.threads)
     rows = benchmark(model, half, args.sizes, args.budgets, base, args.repeats, args.warmup,
                      args.weights, args.memory_frames, args.backends)
     name = torch.cuda.get_device_name(device) if device.type == 'cuda' else platform.processor()
@@ -187,7 +191,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         document = {'device': str(device), 'device_name': name, 'torch': torch.__version__,
                     'threads': torch.get_num_threads(), 'repeats': args.repeats,
-                    'global_scale': args.global_scale, 'rows': [asdict(r) for r in rows]}
+                    'global_scale': args.global_scale,
+                    'global_max_pixels': args.global_max_pixels,
+                    'rows': [asdict(r) for r in rows]}
         args.json.write_text(json.dumps(document, indent=2) + '\n', encoding='utf-8')
     if args.plot:
         print(f'plot: {plot_benchmark(rows, args.plot)}')
