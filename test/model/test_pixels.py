@@ -39,6 +39,14 @@ def test_one_rgb_frame_is_a_view_of_the_camera_bytes_and_bgr_is_swapped():
     assert torch.equal(pixels_to_float(pixels), frames_to_float([frame]))
 
 
+def test_bgr_batches_and_views_are_reordered_channels_last():
+    frames = [camera_frame(0), camera_frame(1, (140, 230))[10:130, 15:215]]  # a strided view
+    rgb = frames_to_pixels([np.ascontiguousarray(f) for f in frames], CPU)
+    bgr = frames_to_pixels([f[..., ::-1] for f in frames], CPU, bgr=True)
+    assert torch.equal(bgr, rgb)
+    assert bgr.is_contiguous(memory_format=torch.channels_last)
+
+
 def test_bytes_resize_to_within_one_grey_level_of_the_float_resize():
     frames = [camera_frame(0), camera_frame(1)]
     pixels, floats = frames_to_pixels(frames, CPU), frames_to_float(frames)
