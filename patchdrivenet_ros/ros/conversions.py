@@ -4,9 +4,9 @@
 
 Incoming frames become numpy views on the message buffer where the encoding allows (rgb8, bgr8,
 rgba8, bgra8: no copy); encodings that need a colour conversion (mono8, Bayer, YUV 4:2:2) go
-through OpenCV once. Compressed frames (JPEG, PNG) are decoded by ``image_codec`` (Pillow, which
-refuses damaged data without printing). Encodings outside that table are handed to cv_bridge
-where it is installed.
+through OpenCV once, straight to RGB. Compressed frames (JPEG, PNG) are decoded by
+``image_codec`` (Pillow, which refuses damaged data without printing). Encodings outside that
+table are handed to cv_bridge where it is installed.
 """
 
 from __future__ import annotations
@@ -26,17 +26,17 @@ from patchdrivenet_ros.image_codec import DecodeError, decode_compressed
 # ROS Bayer names give the top-left 2x2 pattern; OpenCV names the pattern one pixel further in,
 # so the codes look shifted (the same mapping cv_bridge uses).
 _BAYER_CODES = {
-    'bayer_rggb8': cv2.COLOR_BayerBG2BGR,
-    'bayer_bggr8': cv2.COLOR_BayerRG2BGR,
-    'bayer_gbrg8': cv2.COLOR_BayerGR2BGR,
-    'bayer_grbg8': cv2.COLOR_BayerGB2BGR,
+    'bayer_rggb8': cv2.COLOR_BayerBG2RGB,
+    'bayer_bggr8': cv2.COLOR_BayerRG2RGB,
+    'bayer_gbrg8': cv2.COLOR_BayerGR2RGB,
+    'bayer_grbg8': cv2.COLOR_BayerGB2RGB,
 }
 # 'yuv422' is UYVY in ROS; 'yuv422_yuy2' is YUYV. 'uyvy'/'yuyv' are the newer aliases.
 _YUV_CODES = {
-    'yuv422': cv2.COLOR_YUV2BGR_UYVY,
-    'uyvy': cv2.COLOR_YUV2BGR_UYVY,
-    'yuv422_yuy2': cv2.COLOR_YUV2BGR_YUY2,
-    'yuyv': cv2.COLOR_YUV2BGR_YUY2,
+    'yuv422': cv2.COLOR_YUV2RGB_UYVY,
+    'uyvy': cv2.COLOR_YUV2RGB_UYVY,
+    'yuv422_yuy2': cv2.COLOR_YUV2RGB_YUY2,
+    'yuyv': cv2.COLOR_YUV2RGB_YUY2,
 }
 _VIEW_ENCODINGS = {'rgb8': (3, False), 'bgr8': (3, True), 'rgba8': (4, False), 'bgra8': (4, True)}
 _CHANNELS = {
@@ -94,12 +94,12 @@ def image_to_frame(msg: Image) -> Frame:
     if encoding in _VIEW_ENCODINGS:
         return Frame(plane[:, :, :3], bgr=_VIEW_ENCODINGS[encoding][1])  # (H, W, 3) view
     if encoding == 'mono8':
-        return Frame(cv2.cvtColor(plane, cv2.COLOR_GRAY2BGR), bgr=True)
+        return Frame(cv2.cvtColor(plane, cv2.COLOR_GRAY2RGB), bgr=False)
     if encoding in _BAYER_CODES:
-        return Frame(cv2.cvtColor(plane, _BAYER_CODES[encoding]), bgr=True)
+        return Frame(cv2.cvtColor(plane, _BAYER_CODES[encoding]), bgr=False)
     if plane.shape[1] % 2:
         raise ImageError(f'{encoding} needs an even width, got {plane.shape[1]}')
-    return Frame(cv2.cvtColor(plane, _YUV_CODES[encoding]), bgr=True)
+    return Frame(cv2.cvtColor(plane, _YUV_CODES[encoding]), bgr=False)
 
 
 def _cv_bridge_frame(msg: Image) -> Frame:

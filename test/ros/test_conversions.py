@@ -61,12 +61,12 @@ def test_bgr8_and_alpha_encodings_are_views() -> None:
         assert np.shares_memory(frame.pixels, np.frombuffer(msg.data, np.uint8))
 
 
-def test_mono8_becomes_grey_bgr() -> None:
+def test_mono8_becomes_grey_rgb() -> None:
     from patchdrivenet_ros.ros.conversions import image_to_frame
 
     grey = np.arange(48, dtype=np.uint8).reshape(6, 8)
     frame = image_to_frame(_message(grey, 'mono8', pad=2))
-    assert frame.bgr and frame.pixels.shape == (6, 8, 3)
+    assert not frame.bgr and frame.pixels.shape == (6, 8, 3)
     for channel in range(3):
         np.testing.assert_array_equal(frame.pixels[:, :, channel], grey)
 
@@ -90,9 +90,9 @@ def test_bayer_demosaics_a_flat_colour(encoding: str) -> None:
     for index, (dy, dx) in enumerate(((0, 0), (0, 1), (1, 0), (1, 1))):
         mosaic[dy::2, dx::2] = rgb[pattern[index]]
     frame = image_to_frame(_message(mosaic, encoding))
-    assert frame.bgr
-    center = frame.pixels[2:6, 2:6].reshape(-1, 3).mean(axis=0)  # BGR
-    np.testing.assert_allclose(center, [30, 100, 200], atol=2)
+    assert not frame.bgr  # demosaiced straight to RGB, no reordering left for the engine
+    center = frame.pixels[2:6, 2:6].reshape(-1, 3).mean(axis=0)  # RGB
+    np.testing.assert_allclose(center, [200, 100, 30], atol=2)
 
 
 def _packed(order: str, luma: np.ndarray, u: int, v: int) -> np.ndarray:
@@ -113,8 +113,9 @@ def test_yuv422_layouts(encoding: str, order: str) -> None:
     grey = image_to_frame(_message(_packed(order, luma, 128, 128), encoding)).pixels
     assert np.ptp(grey.astype(int), axis=2).max() <= 1  # neutral chroma: grey
     assert np.all(np.diff(grey[0, :, 1].astype(int)) > 0)  # brightness follows luma
-    reddish = image_to_frame(_message(_packed(order, luma, 110, 200), encoding)).pixels
-    assert np.all(reddish[:, :, 2] > reddish[:, :, 0])  # V drives red, U blue
+    reddish = image_to_frame(_message(_packed(order, luma, 110, 200), encoding))
+    assert not reddish.bgr
+    assert np.all(reddish.pixels[:, :, 0] > reddish.pixels[:, :, 2])  # V drives red, U blue
 
 
 @pytest.mark.parametrize(
@@ -291,11 +292,11 @@ def test_the_last_row_needs_no_padding_but_all_its_bytes() -> None:
 
 
 @pytest.mark.parametrize('encoding', ['yuv422', 'yuyv'])
-def test_yuv_frames_are_bgr_and_odd_widths_are_named(encoding: str) -> None:
+def test_yuv_frames_are_rgb_and_odd_widths_are_named(encoding: str) -> None:
     from patchdrivenet_ros.ros.conversions import ImageError, image_to_frame
 
     frame = image_to_frame(_message(np.full((2, 4, 2), 128, np.uint8), encoding))
-    assert frame.bgr is True and frame.pixels.shape == (2, 4, 3)
+    assert frame.bgr is False and frame.pixels.shape == (2, 4, 3)
     with pytest.raises(ImageError, match=f'^{encoding} needs an even width, got 3$'):
         image_to_frame(_message(np.zeros((2, 3, 2), np.uint8), encoding))
 
