@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from patchdrivenet_ros.config import ModelConfig, PerceptionConfig
 from patchdrivenet_ros.data.drive_config import DriveConfig
@@ -64,6 +65,20 @@ def test_cli_writes_one_row_per_method_and_split(tmp_path: Path):
                                             ('PatchDriveNet K=2 reuse=compensated', 'reuse'))
                      for s in ('clear', 'adverse')]
     assert not any(r['default'] for r in rows)
+
+
+def test_adverse_drives_can_all_take_one_condition(tmp_path: Path):
+    weights = tmp_path / 'tiny.safetensors'
+    save_weights(build_model(TINY), weights)
+    out = tmp_path / 'rows.json'
+    assert main(['synthetic', '--weights', str(weights), '--scales', '', '--params-file', '',
+                 '--oracle-budgets', '', '--budgets', '2', '--reuse-rules', '', '--interval', '0',
+                 '--adverse', 'night', '--drives', '3', '--frames', '1', '--json', str(out)]) == 0
+    clear, adverse = json.loads(out.read_text())
+    assert [d['conditions'] for d in clear['drives']] == [[], [], []]
+    assert [d['conditions'] for d in adverse['drives']] == [['night']] * 3
+    with pytest.raises(SystemExit):
+        main(['synthetic', '--adverse', 'moonlight'])
 
 
 def test_frontier_rows_plot_and_default_row(tmp_path: Path):

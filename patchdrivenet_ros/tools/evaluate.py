@@ -46,6 +46,7 @@ from patchdrivenet_ros.reuse_evaluation import reuse_checks
 from patchdrivenet_ros.reuse_plot import plot_reuse
 from patchdrivenet_ros.tools import evaluate_reuse
 from patchdrivenet_ros.tools.params_file import default_params_file
+from patchdrivenet_ros.tools.synth import parse_conditions
 
 SPLIT_SEEDS = {'held-out': HELD_OUT_SEED, 'validation': VALIDATION_SEED}
 
@@ -125,16 +126,18 @@ def methods(args: argparse.Namespace) -> list[Method]:
     return rows
 
 
-def drive_conditions(index: int, adverse: bool) -> tuple[str, ...]:
-    """Conditions of held-out drive ``index`` of a split."""
-    return ADVERSE[index % len(ADVERSE)] if adverse else ()
+def drive_conditions(index: int, adverse: bool, only: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """Conditions of drive ``index`` of a split: ``only`` on every adverse drive when given."""
+    if not adverse:
+        return ()
+    return only or ADVERSE[index % len(ADVERSE)]
 
 
 def split_drives(args: argparse.Namespace, adverse: bool) -> Iterator[list[LabeledFrame]]:
     """Yield the drives of the chosen seeds (materialised: every method sees the same frames)."""
     for index in range(args.drives):
         config = profile_config(args.profile, num_frames=args.frames,
-                                conditions=drive_conditions(index, adverse),
+                                conditions=drive_conditions(index, adverse, args.adverse),
                                 seed=SPLIT_SEEDS[args.seeds] + index + (10_000 if adverse else 0))
         yield list(generate_drive(config))
 
@@ -186,7 +189,8 @@ def run_synthetic(args: argparse.Namespace) -> list[dict[str, Any]]:
                 'default': method.default, 'patch_budget': settings.patch_budget,
                 'global_scale': settings.global_scale, 'reuse_rule': settings.reuse_rule,
                 **summary,
-                'drives': [drive_row(score, drive_conditions(i, split == 'adverse'))
+                'drives': [drive_row(score, drive_conditions(i, split == 'adverse',
+                                                              args.adverse))
                            for i, score in enumerate(each)],
             })
             print(format_table(rows[-1:]).splitlines()[-1], flush=True)
@@ -327,6 +331,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     synthetic.add_argument('--interval', type=int, default=3, help='k of SF-interval-k (0: skip)')
     synthetic.add_argument('--profile', default='kitti', choices=tuple(PROFILES))
     synthetic.add_argument('--drives', type=int, default=8, help='drives per split')
+    synthetic.add_argument('--adverse', type=parse_conditions, default=(),
+                           help='conditions of every adverse drive, e.g. night or '
+                           'snow,motion_blur (default: rain, fog, night, snow + motion blur, '
+                           'noise + rain in turn)')
     synthetic.add_argument('--seeds', default='held-out', choices=tuple(SPLIT_SEEDS),
                            help='held-out drives (reported) or validation drives (tuning)')
     synthetic.add_argument('--frames', type=int, default=10, help='frames per drive')

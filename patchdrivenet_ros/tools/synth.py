@@ -40,7 +40,8 @@ def _size(text: str) -> tuple[int, int]:
     return w, h
 
 
-def _conditions(text: str) -> tuple[str, ...]:
+def parse_conditions(text: str) -> tuple[str, ...]:
+    """Parse comma-separated condition names (argparse type)."""
     names = tuple(c.strip() for c in text.split(',') if c.strip())
     unknown = [c for c in names if c not in CONDITIONS]
     if unknown:
@@ -67,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
                         '4k 3840x2160)')
     parser.add_argument('--frames', type=int, default=100, help='number of frames (default: 100)')
     parser.add_argument('--seed', type=int, default=0, help='world seed (default: 0)')
-    parser.add_argument('--conditions', type=_conditions, default=(),
+    parser.add_argument('--conditions', type=parse_conditions, default=(),
                         help=f'comma-separated subset of {",".join(CONDITIONS)}')
     parser.add_argument('--sequence', type=int, default=0,
                         help='KITTI tracking sequence / raw drive number (default: 0)')
