@@ -20,6 +20,7 @@ import functools
 
 import numpy as np
 import torch
+import torch.nn.functional as F  # noqa: N812
 
 from patchdrivenet_ros.model.crops import resize_to_boxes
 from patchdrivenet_ros.model.outputs import PatchOutputs
@@ -29,29 +30,17 @@ FEATHER = 8
 
 
 class GlobalUpsampler:
-    """Bilinear upsampling (align_corners=False) of (B, C, h, w) logits, evaluated by blocks.
-
-    Nothing is upsampled up front: each block interpolates only the columns it covers, so the
-    cost follows the pixels asked for, not the frame.
-    """
+    """Bilinear upsampling (align_corners=False) of (B, C, h, w) logits, evaluated by blocks."""
 
     def __init__(self, logits: torch.Tensor, input_size: tuple[int, int]) -> None:
         height, width = input_size
+        rows = logits.shape[2]
         self.logits = logits
-        low, high, weight = _support(logits.shape[2], height, torch.empty(0, dtype=logits.dtype))
-        self.rows_read = low.tolist(), high.tolist()  # cell rows each output row reads (host)
-        self.low, self.high = low.to(logits.device), high.to(logits.device)  # (H,) each
-        self.weight = weight.to(logits.device)[:, None]  # (H, 1)
-        self.column_low, self.column_high, self.column_weight = _support(
-            logits.shape[3], width, logits)  # (W,) each
-
-    def _columns(self, first: int, last: int, columns: torch.Tensor, frames: slice
-                 ) -> torch.Tensor:
-        """Logits (b, C, last - first + 1, X) of cell rows first..last at ``columns`` (X,)."""
-        cells = self.logits[frames, :, first:last + 1]  # (b, C, n, w)
-        return torch.lerp(cells.index_select(3, self.column_low[columns]),
-                          cells.index_select(3, self.column_high[columns]),
-                          self.column_weight[columns])
+        self.columns = F.interpolate(logits, size=(rows, width), mode='bilinear',
+                                     align_corners=False)  # (B, C, h, W)
+        self.low, self.high, weight = _support(rows, height, logits)  # (H,) each
+        self.weight = weight[:, None]  # (H, 1)
+        self.column_low = _support(logits.shape[3], width, logits)[0]  # (W,)
 
     def block(self, y0: int, y1: int, x0: int, x1: int, frame: int | None = None
               ) -> torch.Tensor:
@@ -60,11 +49,9 @@ class GlobalUpsampler:
         Shape (B, C, y1 - y0, x1 - x0), or (1, C, ...) for one frame.
         """
         frames = slice(None) if frame is None else slice(frame, frame + 1)
-        first, last = self.rows_read[0][y0], self.rows_read[1][y1 - 1]
-        columns = self._columns(first, last, torch.arange(x0, x1, device=self.logits.device),
-                                frames)  # (b, C, n, X)
-        return torch.lerp(columns.index_select(2, self.low[y0:y1] - first),
-                          columns.index_select(2, self.high[y0:y1] - first), self.weight[y0:y1])
+        columns = self.columns[frames, :, :, x0:x1]
+        return torch.lerp(columns.index_select(2, self.low[y0:y1]),
+                          columns.index_select(2, self.high[y0:y1]), self.weight[y0:y1])
 
     def labels(self) -> torch.Tensor:
         """Return the class ids (B, H, W) uint8 of the upsampled logits.
@@ -89,14 +76,15 @@ class GlobalUpsampler:
         for cell_row, (start, count) in enumerate(zip(starts, rows.tolist(), strict=True)):
             if count == 0:
                 continue
-            top, bottom = self.rows_read[0][start], self.rows_read[1][start]
+            top, bottom = int(self.low[start]), int(self.high[start])
             weight = self.weight[start:start + count]  # (r, 1)
             for frame in range(best.shape[0]):
                 where = torch.nonzero(mixed_columns[frame, cell_row]).flatten()  # (X,)
                 if len(where) == 0:
                     continue
-                ends = self._columns(top, bottom, where, slice(frame, frame + 1))[0]
-                values = torch.lerp(ends[:, :1], ends[:, -1:], weight)  # (C, r, X)
+                upper = self.columns[frame, :, top].index_select(1, where)[:, None]  # (C, 1, X)
+                lower = self.columns[frame, :, bottom].index_select(1, where)[:, None]
+                values = torch.lerp(upper, lower, weight)  # (C, r, X)
                 labels[frame, start:start + count].index_copy_(
                     1, where, values.max(0).indices.to(torch.uint8))
         return labels
