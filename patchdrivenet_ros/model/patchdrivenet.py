@@ -53,7 +53,7 @@ IMAGE_STD = (0.229, 0.224, 0.225)
 REFERENCE_SIZE = 64.0
 """Candidate size whose size term in the priority is zero."""
 CONTRAST_FLOOR = 0.02
-"""Crop contrast (standard deviation in [0, 1] units) below which crops are not amplified."""
+"""Least contrast (standard deviation, [0, 1] units) a crop is divided by: flat crops stay flat."""
 
 
 class PatchDriveNet(nn.Module):
