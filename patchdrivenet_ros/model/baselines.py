@@ -41,8 +41,7 @@ def global_scale_for(config: PerceptionConfig, frame_size: tuple[int, int] | Non
     return min(config.global_scale, fitting)
 
 
-def run_settings(config: PerceptionConfig,
-                 frame_size: tuple[int, int] | None = None) -> RunSettings:
+def run_settings(config: PerceptionConfig, frame_size: tuple[int, int] | None) -> RunSettings:
     """Return the forward settings of ``config.method`` for frames of frame_size (w, h).
 
     The uniform baselines run at their fixed scale; PatchDriveNet's global stream scale

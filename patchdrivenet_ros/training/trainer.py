@@ -79,7 +79,7 @@ def forward_settings(config: TrainConfig) -> tuple[float, int]:
     settings = run_settings(PerceptionConfig(
         method=config.method, global_scale=config.global_scale,
         patch_budget=config.patch_budget, patch_sizes=config.patch_sizes,
-    ))
+    ), (config.crop_width, config.crop_height))
     return settings.global_scale, settings.patch_budget
 
 
