@@ -35,8 +35,10 @@ def frames_to_pixels(frames: Sequence[np.ndarray], device: torch.device,
     1.4 ms at 4K against 17 ms for a tensor flip).
     """
     if bgr:
-        frames = [cv2.cvtColor(frame, cv2.COLOR_BGR2RGB) for frame in frames]
-    if len(frames) == 1 and all(stride >= 0 for stride in frames[0].strides):
+        batch = np.empty((len(frames), *frames[0].shape), np.uint8)  # (B, H, W, 3)
+        for frame, rgb in zip(frames, batch, strict=True):
+            cv2.cvtColor(frame, cv2.COLOR_BGR2RGB, dst=rgb)  # written in place: one copy
+    elif len(frames) == 1 and all(stride >= 0 for stride in frames[0].strides):
         batch = frames[0][None]  # (1, H, W, 3) view, no copy
     else:
         batch = np.stack(frames)  # (B, H, W, 3)
