@@ -171,10 +171,11 @@ class ModelConfig(Validated):
         False, 'Global cells attend to the patch tokens before the global heads; false keeps '
         'the global stream independent of the patches (patches only refine their own regions).'
     )
-    refine_contrast: bool = setting(
-        False, 'Each patch crop is standardised by its own mean and contrast before refinement '
-        '(dark, low-contrast crops at night reach the refinement stream at full contrast); the '
-        'global context keeps the absolute brightness.'
+    refine_crops: str = setting(
+        'image', 'How patch crops are normalised before refinement: image (the frame statistics, '
+        'absolute brightness kept), contrast (each crop standardised by its own mean and '
+        'contrast) or exposure (a crop darker than the exposure target is brightened to it, '
+        'others unchanged).', choices=('image', 'contrast', 'exposure'),
     )
 
     def check(self) -> None:

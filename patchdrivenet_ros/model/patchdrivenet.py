@@ -54,6 +54,10 @@ REFERENCE_SIZE = 64.0
 """Candidate size whose size term in the priority is zero."""
 CONTRAST_FLOOR = 0.02
 """Least contrast (standard deviation, [0, 1] units) a crop is divided by: flat crops stay flat."""
+EXPOSURE_TARGET = 0.25
+"""Mean brightness ([0, 1]) a darker crop is brought up to (refine_crops: exposure)."""
+EXPOSURE_MAX_GAIN = 8.0
+"""Largest brightening gain: about the night rendering's darkening (0.13-0.19)."""
 
 
 class PatchDriveNet(nn.Module):
@@ -100,11 +104,16 @@ class PatchDriveNet(nn.Module):
 
     def _normalise_crops(self, crops: torch.Tensor) -> torch.Tensor:
         """Normalise (K, 3, p, p) crops in [0, 1] for the refinement stream."""
-        if not self.config.refine_contrast:
-            return self._normalise(crops)
-        centred = crops - crops.mean((2, 3), keepdim=True)
-        contrast = centred.flatten(1).std(1).clamp(min=CONTRAST_FLOOR)  # (K,)
-        return centred / contrast[:, None, None, None]
+        mode = self.config.refine_crops
+        if mode == 'contrast':
+            centred = crops - crops.mean((2, 3), keepdim=True)
+            contrast = centred.flatten(1).std(1).clamp(min=CONTRAST_FLOOR)  # (K,)
+            return centred / contrast[:, None, None, None]
+        if mode == 'exposure':
+            brightness = crops.mean((1, 2, 3)).clamp(min=EXPOSURE_TARGET / EXPOSURE_MAX_GAIN)
+            gain = (EXPOSURE_TARGET / brightness).clamp(min=1.0)  # (K,)
+            crops = (crops * gain[:, None, None, None]).clamp(max=1.0)
+        return self._normalise(crops)
 
     def encode_global(self, images: torch.Tensor, global_scale: float) -> GlobalFeatures:
         """Run the global stream on images (B, 3, H, W) resized by global_scale.

@@ -1,6 +1,6 @@
 # Copyright 2026 The patchdrivenet_ros Authors
 # SPDX-License-Identifier: Apache-2.0
-"""The refinement stream's crop contrast standardisation (ModelConfig.refine_contrast)."""
+"""How patch crops are normalised for the refinement stream (ModelConfig.refine_crops)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import torch
 
 from patchdrivenet_ros.config import ModelConfig
 from patchdrivenet_ros.model import PatchDriveNet, build_model
+from patchdrivenet_ros.model.patchdrivenet import EXPOSURE_MAX_GAIN, EXPOSURE_TARGET
 
 OVERRIDE = torch.tensor([[0, 0], [0, 3]])
 
@@ -29,7 +30,7 @@ def _refined_crops(model: PatchDriveNet, images: torch.Tensor) -> torch.Tensor:
 
 def test_a_darkened_frame_reaches_the_refinement_at_the_same_contrast(
         small_config: ModelConfig) -> None:
-    model = build_model(dataclasses.replace(small_config, refine_contrast=True)).eval()
+    model = build_model(dataclasses.replace(small_config, refine_crops='contrast')).eval()
     torch.manual_seed(0)
     day = torch.rand(1, 3, 96, 160)
     night = 0.15 * day + 0.02  # darker and flatter, the same structure
@@ -40,7 +41,7 @@ def test_a_darkened_frame_reaches_the_refinement_at_the_same_contrast(
 
 
 def test_flat_crops_are_not_amplified(small_config: ModelConfig) -> None:
-    model = build_model(dataclasses.replace(small_config, refine_contrast=True)).eval()
+    model = build_model(dataclasses.replace(small_config, refine_crops='contrast')).eval()
     flat = torch.full((1, 3, 96, 160), 0.5)
     flat[..., ::2, :] += 0.002  # a ripple of half a grey level
     crops = _refined_crops(model, flat)
@@ -53,3 +54,25 @@ def test_off_by_default_keeps_the_absolute_brightness(small_model: PatchDriveNet
     day_crops, night_crops = _refined_crops(small_model, day), _refined_crops(small_model,
                                                                                0.15 * day)
     assert (night_crops - day_crops).abs().mean() > 0.5
+
+
+def test_exposure_brightens_dark_crops_and_keeps_bright_ones(
+        small_config: ModelConfig, small_model: PatchDriveNet) -> None:
+    model = build_model(dataclasses.replace(small_config, refine_crops='exposure')).eval()
+    model.load_state_dict(small_model.state_dict())
+    torch.manual_seed(0)
+    day = 0.5 + 0.4 * torch.rand(1, 3, 96, 160)  # every crop brighter than the target
+    torch.testing.assert_close(_refined_crops(model, day), _refined_crops(small_model, day))
+    night = 0.1 * day  # mean about 0.07: each crop scaled up to the target, colours kept
+    crops = _refined_crops(model, night) * model.std + model.mean
+    source = _refined_crops(small_model, night) * model.std + model.mean
+    gain = EXPOSURE_TARGET / source.mean((1, 2, 3))
+    assert bool((gain > 3).all())
+    torch.testing.assert_close(crops, source * gain[:, None, None, None], atol=1e-4, rtol=1e-4)
+
+def test_exposure_gain_is_bounded(small_config: ModelConfig) -> None:
+    model = build_model(dataclasses.replace(small_config, refine_crops='exposure')).eval()
+    black = torch.full((1, 3, 96, 160), 0.001)
+    crops = _refined_crops(model, black) * model.std + model.mean
+    torch.testing.assert_close(crops, torch.full_like(crops, 0.001 * EXPOSURE_MAX_GAIN),
+                               atol=1e-4, rtol=0)
