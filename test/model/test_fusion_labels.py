@@ -8,7 +8,7 @@ import pytest
 import torch
 import torch.nn.functional as F  # noqa: N812
 
-from patchdrivenet_ros.model.fusion import GlobalUpsampler
+from patchdrivenet_ros.model.fusion import LABEL_CELL, GlobalUpsampler
 
 
 def smooth_logits(batch: int, classes: int, rows: int, cols: int, seed: int) -> torch.Tensor:
@@ -23,7 +23,8 @@ def smooth_logits(batch: int, classes: int, rows: int, cols: int, seed: int) -> 
 @pytest.mark.parametrize(('rows', 'cols', 'height', 'width'), [
     (12, 39, 375, 1242),  # KITTI at global scale 0.25: 31.8 px per cell, not an integer
     (28, 50, 900, 1600),
-    (34, 60, 2160, 3840),  # an integer ratio
+    (47, 83, 2160, 3840),  # 4K under global_max_pixels: 46 px cells
+    (54, 96, 2160, 3840),  # an integer ratio (40 px cells)
     (5, 7, 37, 61),
     (1, 1, 16, 16),  # one cell: no neighbours
     (3, 1, 50, 9),
@@ -52,3 +53,22 @@ def test_uniform_cells_are_written_without_interpolation() -> None:
     upsampler = GlobalUpsampler(logits, (64, 64))
     upsampler.columns = torch.full_like(upsampler.columns, float('nan'))  # never read
     assert torch.equal(upsampler.labels(), torch.ones(1, 64, 64, dtype=torch.uint8))
+
+
+def test_large_cells_are_labelled_by_blocks_near_the_exact_boundaries() -> None:
+    rows, cols, cell = 5, 7, 4 * LABEL_CELL  # 8K frames have cells of about 6 * LABEL_CELL
+    height, width, step = rows * cell, cols * cell, 4
+    logits = smooth_logits(2, 13, rows, cols, seed=5)
+    upsampler = GlobalUpsampler(logits, (height, width))
+    exact = upsampler.block(0, height, 0, width).max(1).indices.to(torch.uint8)
+    labels = upsampler.labels()
+    assert labels.shape == exact.shape and labels.dtype == torch.uint8
+    blocks = labels.view(2, height // step, step, width // step, step)
+    assert torch.equal(blocks, blocks[:, :, :1, :, :1].expand_as(blocks))  # one label per block
+    changed = labels != exact
+    assert 0 < changed.float().mean() < 0.02
+    boundary = torch.zeros_like(changed)
+    boundary[:, 1:] |= exact[:, 1:] != exact[:, :-1]
+    boundary[:, :, 1:] |= exact[:, :, 1:] != exact[:, :, :-1]
+    near = F.max_pool2d(boundary[:, None].float(), 2 * step + 1, stride=1, padding=step)[:, 0]
+    assert not bool((changed & (near == 0)).any())  # moved by at most step / 2 (+1) pixels
