@@ -28,7 +28,7 @@ from patchdrivenet_ros.model.patchdrivenet import PatchDriveNet
 from patchdrivenet_ros.model.weights import WeightsError, default_weights_path, load_weights
 from patchdrivenet_ros.postprocess import frame_detections, frame_plan
 from patchdrivenet_ros.preprocess import check_frames, frames_to_pixels, grey_thumbnail
-from patchdrivenet_ros.result import FrameResult, PatchState
+from patchdrivenet_ros.result import FrameResult, MeasuredFlow, PatchState
 from patchdrivenet_ros.temporal.flow import FlowEstimator, patch_motion
 from patchdrivenet_ros.temporal.global_reuse import (
     CachedGlobal,
@@ -56,6 +56,15 @@ def resolve_device(name: str) -> torch.device:
     if device.type == 'cuda' and not torch.cuda.is_available():
         raise ConfigError('device', f'{name} requested but CUDA is not available')
     return device
+
+
+def _measured_flows(moved: list[_Moved], count: int, scale: float
+                    ) -> list[MeasuredFlow | None]:
+    """Each frame's flow from its stream's previous frame, where it and the stamp gap exist."""
+    if not moved:
+        return [None] * count
+    return [MeasuredFlow(m.flow, scale, m.state.interval_s)
+            if m.flow is not None and m.state.interval_s is not None else None for m in moved]
 
 
 class StageTimer:
@@ -269,6 +278,7 @@ class PerceptionEngine:
             decision = self._decide_reuse(moved, settings, frame_of, cells, boxes,
                                           (width, height))
             timer.lap('flow')
+            flows = _measured_flows(moved, len(frames), settings.global_scale)
             unchanged = self._unchanged(streams, still, decision, frame_of, cells)
             if unchanged is not None:  # nothing encoded, refined or decoded: the choice's work
                 flops = model.flop_counter.per_frame(len(frames), frame_of[:0], frame_of[:0])
@@ -276,7 +286,8 @@ class PerceptionEngine:
                 return [dataclasses.replace(
                     last, plan=dataclasses.replace(last.plan, states=np.full(
                         last.plan.chosen, PatchState.REUSED, np.uint8)),
-                    flops=float(flops[b]), global_reused=True, timings_ms=dict(timer.times))
+                    flops=float(flops[b]), global_reused=True, timings_ms=dict(timer.times),
+                    flow=flows[b])
                     for b, last in enumerate(unchanged)]
             patches = self._refine(images, encoded, decision, frame_of, cells, boxes)
             timer.lap('refine')
@@ -305,7 +316,7 @@ class PerceptionEngine:
                 results.append(FrameResult(
                     mask=masks[b], boxes=boxes_b, scores=scores_b, class_ids=classes_b,
                     plan=plan, saliency=saliency[b], flops=float(flops[b]),
-                    global_reused=bool(global_reused[b])))
+                    global_reused=bool(global_reused[b]), flow=flows[b]))
             timer.lap('decode')
         for name, result in zip(streams, results, strict=True):
             stream = self._streams.get(name)

@@ -55,6 +55,15 @@ class PatchPlan:
 
 
 @dataclass(frozen=True)
+class MeasuredFlow:
+    """The optical flow from a stream's previous frame to this one."""
+
+    flow: np.ndarray  # (h, w, 2) float32 (dx, dy) in low-resolution pixels, previous -> current
+    scale: float  # low resolution / input resolution
+    interval_s: float  # seconds between the two frames' stamps (> 0)
+
+
+@dataclass(frozen=True)
 class FrameResult:
     """Everything the pipeline produced for one input frame, in input pixels."""
 
@@ -67,3 +76,4 @@ class FrameResult:
     flops: float  # multiply-adds x 2 actually spent on this frame
     timings_ms: dict[str, float] = field(default_factory=dict)  # per stage, wall clock
     global_reused: bool = False  # the global stream's cached features stood in for an encoding
+    flow: MeasuredFlow | None = None  # from the previous frame; None: first frame, reset, no rule

@@ -54,11 +54,15 @@ class CameraOutputs:
             node, Detection2DArray, camera_topic(camera, 'detections'), qos)
         self.label_info = create_output_publisher(
             node, LabelInfo, camera_topic(camera, 'label_info'), latched_qos())
+        self.mask_forecast = create_output_publisher(
+            node, Image, camera_topic(camera, 'segmentation/mask_forecast'), qos)
+        self.detections_forecast = create_output_publisher(
+            node, Detection2DArray, camera_topic(camera, 'detections_forecast'), qos)
 
     def destroy(self) -> None:
         """Remove the publishers."""
         for publisher in (self.mask, self.color, self.attention, self.detections,
-                          self.label_info):
+                          self.label_info, self.mask_forecast, self.detections_forecast):
             destroy_output_publisher(self._node, publisher)
 
 

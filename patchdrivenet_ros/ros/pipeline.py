@@ -24,7 +24,7 @@ and so on. Without ``cameras``, run one node per camera namespace (the launch fi
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from functools import partial
 import gc
 import sys
@@ -62,6 +62,7 @@ from patchdrivenet_ros.ros.outputs import CameraOutputs
 from patchdrivenet_ros.ros.params import ConfigParameters
 from patchdrivenet_ros.ros.qos import output_qos
 from patchdrivenet_ros.ros.sync import Stamped, StampSynchronizer
+from patchdrivenet_ros.temporal.forecast import forecast
 from patchdrivenet_ros.visualize import render_patch_attention
 
 if TYPE_CHECKING:  # torch is imported when the engine is built, after main() set OpenMP up
@@ -106,6 +107,15 @@ def build_engine(config: PerceptionConfig) -> PerceptionEngine:
 def stamp_seconds(header: Header) -> float:
     """Return a header's stamp in seconds."""
     return float(header.stamp.sec) + float(header.stamp.nanosec) * 1e-9
+
+
+def header_ahead(header: Header, seconds: float) -> Header:
+    """Return a copy of ``header`` stamped ``seconds`` later (same frame_id)."""
+    total = int(header.stamp.sec) * 1_000_000_000 + int(header.stamp.nanosec) + round(
+        seconds * 1e9)
+    later = Header(frame_id=header.frame_id)
+    later.stamp.sec, later.stamp.nanosec = divmod(total, 1_000_000_000)
+    return later
 
 
 def changed_fields(old: PerceptionConfig, new: PerceptionConfig) -> dict[str, object]:
@@ -348,9 +358,16 @@ class PerceptionPipeline:
         if outputs is None:  # closed meanwhile
             return
         header = item.header
+        config = self._parameters.config
         outputs.mask.publish(mask_to_image(result.mask, header))
         outputs.detections.publish(detections_to_msg(result, header))
-        if self._parameters.config.publish_debug:
+        ahead = forecast(result, config.forecast_s) if config.forecast_s > 0 else None
+        if ahead is not None:
+            later = header_ahead(header, ahead.ahead_s)
+            outputs.mask_forecast.publish(mask_to_image(ahead.mask, later))
+            outputs.detections_forecast.publish(
+                detections_to_msg(replace(result, boxes=ahead.boxes), later))
+        if config.publish_debug:
             if outputs.color.get_subscription_count() > 0:
                 outputs.color.publish(bgr_to_image(colorize(result.mask), header))
             if outputs.attention.get_subscription_count() > 0:
@@ -374,4 +391,5 @@ class PerceptionPipeline:
         return (time.time() - stamp_seconds(header)) * 1000.0
 
 
-__all__ = ['PerceptionPipeline', 'Received', 'build_engine', 'changed_fields', 'stamp_seconds']
+__all__ = ['PerceptionPipeline', 'Received', 'build_engine', 'changed_fields', 'header_ahead',
+           'stamp_seconds']

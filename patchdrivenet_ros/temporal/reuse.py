@@ -172,6 +172,7 @@ class TemporalState:
         self._previous: np.ndarray | None = None  # (h, w) uint8
         self._stamp: float | None = None
         self._frame_size: tuple[int, int] | None = None
+        self.interval_s: float | None = None  # stamp gap the last flow spans (None: unknown)
 
     def advance(
         self,
@@ -204,6 +205,9 @@ class TemporalState:
             self.global_entry = None
         else:
             result = flow.estimate(previous, grey)  # (h, w, 2)
+        self.interval_s = None
+        if result is not None and stamp is not None and last_stamp is not None:
+            self.interval_s = stamp - last_stamp if stamp > last_stamp else None
         self._previous = grey.copy()
         self._stamp = stamp
         self._frame_size = (int(frame_size[0]), int(frame_size[1]))

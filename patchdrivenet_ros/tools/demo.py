@@ -10,7 +10,9 @@
    with config/perception.yaml and the shipped weights (random, with a warning, where none are
    installed), the bag played over DDS at the pace of its stamps (``--lockstep``: each frame
    once the node answered the previous one), every output recorded into ``outputs/`` (MCAP).
-3. Score the masks and boxes the node published against the drive's labels.
+3. Score the masks and boxes the node published against the drive's labels: each answered
+   frame's own outputs, and in streaming form every sent frame against the output on hand
+   when it was sent, plain and moved one frame period ahead (the node's ``forecast_s``).
 4. Write ``summary.json``, ``preview.png`` (input, colour mask, patch attention with boxes) and
    ``preview.mp4`` under ``--out``, and print a summary table.
 Needs rclpy and vision_msgs (source .ws/env.sh; ``make demo`` does).
@@ -32,6 +34,7 @@ import cv2
 import numpy as np
 
 from patchdrivenet_ros.classes import CLASS_NAMES, IGNORE_INDEX, colorize
+from patchdrivenet_ros.config import PerceptionConfig, load_yaml
 from patchdrivenet_ros.data.bags import BAG_PROFILES, load_label_sidecar, write_bag
 from patchdrivenet_ros.data.frame import FrameLabels, LabeledFrame
 from patchdrivenet_ros.data.synthetic import generate_drive, profile_config
@@ -43,6 +46,7 @@ from patchdrivenet_ros.outputs_bag import (
     stamp_ns,
     streaming_sources,
 )
+from patchdrivenet_ros.tools.params_file import default_params_file
 from patchdrivenet_ros.tools.replay import Pace, Session, run
 from patchdrivenet_ros.tools.replay_bag import BagFrame, ReplayError
 from patchdrivenet_ros.visualize import mosaic
@@ -54,6 +58,8 @@ LOGGER = logging.getLogger('patchdrivenet_demo')
 NAMESPACE = '/demo'
 KEPT = ('segmentation/mask', 'segmentation/color', 'patch_attention', 'detections')
 """The outputs of a frame the demo keeps (scores and previews)."""
+FORECASTS = ('segmentation/mask_forecast', 'detections_forecast')
+"""The forecast outputs, kept by their own (later) stamps."""
 VIDEO_FPS = 10.0
 
 
@@ -70,10 +76,30 @@ class FrameRecord:
     answered_s: float | None = None  # when the mask arrived
 
 
-def output_recorder(records: dict[int, FrameRecord]) -> OutputCallback:
-    """Return the replay callback that keeps each frame's outputs in its record (by stamp)."""
+@dataclass
+class ForecastRecord:
+    """A forecast the node published, by its stamp, and when its mask arrived."""
+
+    arrived_s: float
+    mask: np.ndarray | None = None  # (H, W) uint8
+    detections: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # boxes, scores, ids
+
+
+def output_recorder(records: dict[int, FrameRecord],
+                    forecasts: dict[int, ForecastRecord]) -> OutputCallback:
+    """Return the replay callback that keeps each frame's outputs in its record (by stamp).
+
+    Forecasts go to ``forecasts`` by their own stamps (a frame's stamp plus the horizon).
+    """
 
     def keep(camera: str, name: str, message: Any) -> None:
+        if name in FORECASTS:
+            ahead = forecasts.setdefault(stamp_ns(message), ForecastRecord(time.time()))
+            if name == 'segmentation/mask_forecast':
+                ahead.mask, ahead.arrived_s = image_pixels(message), time.time()
+            else:
+                ahead.detections = detection_arrays(message)
+            return
         record = records.get(stamp_ns(message)) if name in KEPT else None
         if record is None:
             return
@@ -110,7 +136,8 @@ def generate_bag(out: Path, profile: str, frames: int, seed: int,
     return write_bag(map(kept, drive), bag, profile=profile)
 
 
-def _score(pairs: list[tuple[FrameRecord | None, FrameLabels]]) -> dict[str, float]:
+def _score(pairs: list[tuple[FrameRecord | ForecastRecord | None, FrameLabels]]
+           ) -> dict[str, float]:
     """Scores of (answered record, truth) pairs; a None record predicts nothing."""
     segmentation, detection = SegmentationEvaluator(CLASS_NAMES), DetectionEvaluator(CLASS_NAMES)
     for record, truth in pairs:
@@ -125,12 +152,15 @@ def _score(pairs: list[tuple[FrameRecord | None, FrameLabels]]) -> dict[str, flo
 
 
 def summarize(records: dict[int, FrameRecord], replayed: dict[str, Any],
-              diagnostics: dict[str, str], bag: Path) -> dict[str, Any]:
+              diagnostics: dict[str, str], bag: Path,
+              forecasts: dict[int, ForecastRecord] | None = None) -> dict[str, Any]:
     """Score the drive's labels against the node's outputs and collect the numbers.
 
     ``miou``, ``thin_iou`` and ``map50`` score each answered frame's own output; the
-    ``streaming_`` ones score every sent frame against the output on hand when it was sent.
-    ``replayed`` is the replay's summary, ``diagnostics`` the node's last status.
+    ``streaming_`` ones score every sent frame against the output on hand when it was sent,
+    and the ``streaming_forecast_`` ones (when the node published forecasts) against the
+    forecast on hand. ``replayed`` is the replay's summary, ``diagnostics`` the node's last
+    status.
     """
     labels = load_label_sidecar(bag)
     answered = {s: r for s, r in sorted(records.items()) if r.mask is not None}
@@ -140,6 +170,11 @@ def summarize(records: dict[int, FrameRecord], replayed: dict[str, Any],
                                  if r.answered_s is not None})
     streaming = _score([(None if source is None else records[source], labels[stamp])
                         for stamp, source in sorted(sources.items())])
+    ahead = {s: f for s, f in (forecasts or {}).items() if f.mask is not None}
+    forecast_sources = streaming_sources({s: r.sent_s for s, r in records.items()},
+                                         {s: f.arrived_s for s, f in ahead.items()})
+    forecast = _score([(None if source is None else ahead[source], labels[stamp])
+                       for stamp, source in sorted(forecast_sources.items())]) if ahead else {}
     span = (max((r.answered_s or 0.0) for r in answered.values())
             - min(r.sent_s for r in records.values())) if answered else 0.0
     chosen = int(diagnostics.get('patches_chosen_total', '0'))
@@ -159,6 +194,7 @@ def summarize(records: dict[int, FrameRecord], replayed: dict[str, Any],
         if answered else 0.0,
         **own,
         **{f'streaming_{key}': value for key, value in streaming.items()},
+        **{f'streaming_forecast_{key}': value for key, value in forecast.items()},
         'dropped_frames': int(diagnostics.get('dropped_frames', '0')),
         'weights_loaded': diagnostics.get('weights_loaded') == 'true',
     }
@@ -211,6 +247,17 @@ def print_summary(summary: dict[str, Any], out: Path) -> None:
     Console().print(table)
 
 
+def forecast_override(params_file: Path | None, profile: str) -> tuple[str, ...]:
+    """Ask the node for forecasts one frame period ahead, unless its params rule them out.
+
+    Nothing when the params file sets its own ``forecast_s`` or turns reuse (the flow) off.
+    """
+    config = load_yaml(PerceptionConfig, params_file or default_params_file())
+    if config.forecast_s > 0 or config.reuse_rule == 'off':
+        return ()
+    return (f'forecast_s:={1.0 / profile_config(profile).fps:.6g}',)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the demo; return the exit status."""
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
@@ -234,23 +281,25 @@ def main(argv: list[str] | None = None) -> int:
     outputs = out / 'outputs'
     if outputs.exists():
         shutil.rmtree(outputs)
+    overrides = (f'weights:={args.weights}',) if args.weights else ()
     session = Session(
         bag=bag, pace=Pace(lockstep=args.lockstep), namespace=NAMESPACE,
         params_file=args.params_file,
-        overrides=(f'weights:={args.weights}',) if args.weights else (),
+        overrides=overrides + forecast_override(args.params_file, args.profile),
         record=outputs, log_path=out / 'node.log')
+    forecasts: dict[int, ForecastRecord] = {}
 
     def sent(frame: BagFrame) -> None:
         records[frame.stamp_ns] = FrameRecord(0.0, drive[frame.stamp_ns])
 
     try:
-        replayed, state = run(session, output_recorder(records), sent)
+        replayed, state = run(session, output_recorder(records, forecasts), sent)
     except (ReplayError, RuntimeError) as error:
         LOGGER.error('%s', error)
         return 1
     for (_, stamp), frame in state.frames.items():
         records[stamp].sent_s, records[stamp].answered_s = frame.sent_s, frame.answered_s
-    summary = summarize(records, replayed, state.diagnostics, bag)
+    summary = summarize(records, replayed, state.diagnostics, bag, forecasts)
     video_frames = write_previews(records, out)
     summary['elapsed_s'] = time.perf_counter() - started
     (out / 'summary.json').write_text(json.dumps(summary, indent=2) + '\n', encoding='utf-8')

@@ -33,7 +33,11 @@ OUTPUTS = {  # relative topic of one camera -> message type
     'patch_attention': IMAGE,
     'detections': 'vision_msgs/msg/Detection2DArray',
     'label_info': 'vision_msgs/msg/LabelInfo',
+    'segmentation/mask_forecast': IMAGE,
+    'detections_forecast': 'vision_msgs/msg/Detection2DArray',
 }
+OPTIONAL_OUTPUTS = ('label_info', 'segmentation/mask_forecast', 'detections_forecast')
+"""Outputs not awaited before playing (latched, or published only when asked for)."""
 DIAGNOSTICS = ('/diagnostics', 'diagnostic_msgs/msg/DiagnosticArray')
 CLOCK_HZ = 10.0
 READY_SETTLE_S = 0.5
@@ -161,7 +165,7 @@ class Player:
                               deserialize_message)
             subscription = self.node.create_subscription(types[kind], topic, receive, qos,
                                                          raw=True)
-            if name in OUTPUTS and name != 'label_info':
+            if name in OUTPUTS and name not in OPTIONAL_OUTPUTS:
                 self._outputs.append(subscription)
 
     def _on_raw(self, camera: str, name: str, msg_class: Any, connection: Any,

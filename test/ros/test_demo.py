@@ -21,8 +21,8 @@ pytestmark = pytest.mark.ros
 
 SUMMARY_KEYS = {'frames_in', 'frames_out', 'detections_total', 'latency_ms_p50',
                 'latency_ms_p95', 'fps', 'reuse_ratio', 'global_reuse_ratio', 'miou', 'map50',
-                'streaming_miou',
-                'streaming_map50', 'dropped_frames', 'weights_loaded'}
+                'streaming_miou', 'streaming_map50', 'streaming_forecast_miou',
+                'streaming_forecast_map50', 'dropped_frames', 'weights_loaded'}
 FRAMES = 4
 
 
@@ -55,8 +55,8 @@ def test_miou_of_a_hand_computed_case() -> None:
     assert miou([(truth, truth)]) == 1.0
 
 
-def _outputs(bag: Path) -> tuple[dict[int, np.ndarray], dict[int, int]]:
-    """Read the outputs bag: mask and number of detections by stamp (ns)."""
+def _outputs(bag: Path, forecast: bool = False) -> tuple[dict[int, np.ndarray], dict[int, int]]:
+    """Read the outputs bag: mask and number of detections by stamp (ns), or the forecasts'."""
     from rosbags.highlevel import AnyReader
 
     from patchdrivenet_ros.data.bags import vision_msgs_typestore
@@ -64,16 +64,18 @@ def _outputs(bag: Path) -> tuple[dict[int, np.ndarray], dict[int, int]]:
     masks: dict[int, np.ndarray] = {}
     detections: dict[int, int] = {}
     with AnyReader([bag], default_typestore=vision_msgs_typestore()) as reader:
+        suffix = '_forecast' if forecast else ''
+        mask_topic, detections_topic = f'/segmentation/mask{suffix}', f'/detections{suffix}'
         scored = [c for c in reader.connections
-                  if c.topic.endswith(('/segmentation/mask', '/detections'))]
+                  if c.topic.endswith((mask_topic, detections_topic))]
         for connection, _, raw in reader.messages(connections=scored):
             msg: Any = reader.deserialize(raw, connection.msgtype)
             stamp = int(msg.header.stamp.sec) * 1_000_000_000 + int(msg.header.stamp.nanosec)
-            if connection.topic.endswith('/segmentation/mask'):
+            if connection.topic.endswith(mask_topic):
                 assert msg.encoding == 'mono8' and stamp not in masks
                 rows = np.frombuffer(bytes(msg.data), np.uint8).reshape(msg.height, msg.step)
                 masks[stamp] = rows[:, :msg.width]
-            elif connection.topic.endswith('/detections'):
+            elif connection.topic.endswith(detections_topic):
                 detections[stamp] = len(msg.detections)
     return masks, detections
 
@@ -114,6 +116,10 @@ def test_demo_summary_is_what_its_own_outputs_score(tmp_path: Path, tiny_weights
          for source, s in zip(on_hand, sent, strict=True)]))
     assert 0.0 < summary['latency_ms_p50'] <= summary['latency_ms_p95']
     assert summary['fps'] > 0.0
+    # Forecasts one frame period (0.1 s) ahead, from the second frame on (the first has no flow).
+    forecasts, _ = _outputs(out / 'outputs', forecast=True)
+    assert forecasts and set(forecasts) <= {s + 100_000_000 for s in sent[1:]}
+    assert all(m.shape == labels[sent[0]].mask.shape for m in forecasts.values())
 
     preview = cv2.imread(str(out / 'preview.png'))
     assert preview is not None and preview.shape == (3 * 375, 1242, 3)
@@ -162,6 +168,21 @@ def test_streaming_scores_use_the_output_on_hand_when_each_frame_was_sent() -> N
     # No output on hand predicts nothing: every labelled pixel is a miss.
     assert _score([(None, truth)])['miou'] == 0.0
     assert _score([(records[30], truth)])['miou'] == 1.0
+
+
+def test_the_demo_asks_for_forecasts_one_frame_ahead_unless_its_params_decide(
+        tmp_path: Path) -> None:
+    from patchdrivenet_ros.tools.demo import forecast_override
+    from patchdrivenet_ros.tools.params_file import default_params_file
+
+    assert forecast_override(None, 'kitti') == ('forecast_s:=0.1',)  # 10 Hz
+    assert forecast_override(None, 'nuscenes') == ('forecast_s:=0.0833333',)  # 12 Hz
+    text = default_params_file().read_text(encoding='utf-8')
+    for changed in (text.replace('forecast_s: 0.0', 'forecast_s: 0.2'),
+                    text.replace('reuse_rule: compensated', "reuse_rule: 'off'")):
+        params = tmp_path / 'params.yaml'
+        params.write_text(changed, encoding='utf-8')
+        assert forecast_override(params, 'kitti') == ()
 
 
 def test_previews_exist_without_debug_images(tmp_path: Path, tiny_weights: Path) -> None:

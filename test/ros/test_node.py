@@ -339,6 +339,36 @@ def test_reuse_rule_change_changes_the_reused_patches(
     assert status['patches_reused'] == '3'  # the last frame reused all of its patches
 
 
+def test_forecasts_are_stamped_ahead_once_the_flow_is_measured(
+    ros_client: Any, publisher: Any, outputs_a: Outputs, node_a: Any,
+) -> None:
+    """forecast_s 0.05: from the second frame of a stream on, mask and detections moved ahead."""
+    from sensor_msgs.msg import Image
+    from vision_msgs.msg import Detection2DArray
+
+    masks = ros_client.collect(Image, '/a/segmentation/mask_forecast')
+    detections = ros_client.collect(Detection2DArray, '/a/detections_forecast')
+    pub = publisher()
+    scene = cv2.GaussianBlur(_noise(360, 240, 71), (0, 0), 3)
+    frames = _sequence(71, [np.ascontiguousarray(scene[:, 20 - k:340 - k]) for k in range(3)])
+    results = _set(ros_client, '/a/patchdrivenet', forecast_s=0.05, reuse_rule='off')
+    assert not results[1].successful and 'forecast_s' in results[1].reason  # no flow then
+    _set_a(ros_client, forecast_s=0.05)
+    try:
+        for frame in frames:
+            assert _send(ros_client, pub, frame, outputs_a), node_a.output()
+        ahead = [(m.header.stamp.sec, m.header.stamp.nanosec + 50_000_000)
+                 for m in frames[1:]]  # the first frame of the stream has no flow yet
+        assert ros_client.wait_for(
+            lambda: _stamps(masks) == ahead and _stamps(detections) == ahead, ANSWER_TIMEOUT_S)
+    finally:
+        _set_a(ros_client, forecast_s=0.0)
+    assert all(m.header.frame_id == 'camera' for m in [*masks, *detections])
+    assert (masks[0].width, masks[0].height, masks[0].encoding) == (320, 240, 'mono8')
+    fresh = outputs_a.detections_of(frames[1])
+    assert len(detections[0].detections) == len(fresh.detections)
+
+
 def _jittered(seed: int, frames: int) -> list[np.ndarray]:
     """Return a smooth scene under fresh sensor noise in each frame: small, non-zero motion."""
     rng = np.random.default_rng(seed)
