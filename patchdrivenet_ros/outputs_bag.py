@@ -25,6 +25,8 @@ from patchdrivenet_ros.data.bags import vision_msgs_typestore
 
 MASK = 'segmentation/mask'
 DETECTIONS = 'detections'
+FORECASTS = {'segmentation/mask_forecast': MASK, 'detections_forecast': DETECTIONS}
+"""The node's forecast topics (``forecast_s``), stamped at the time they forecast."""
 SENT = 'replay/sent'
 SENT_TYPE = 'std_msgs/msg/Header'
 
@@ -47,6 +49,7 @@ class RecordedOutputs:
     detections: dict[int, Detections] = field(default_factory=dict)
     answered_ns: dict[int, int] = field(default_factory=dict)  # log time of each mask
     sent_ns: dict[int, int] = field(default_factory=dict)  # log time of each sent marker
+    forecasts: RecordedOutputs | None = None  # the forecast topics, by their own stamps
 
 
 def stamp_ns(message: Any) -> int:
@@ -109,12 +112,16 @@ def read_outputs(path: Path, camera: str | None = None) -> tuple[str, RecordedOu
             prefixes = sorted(c.topic[: -len(MASK) - 1] for c in reader.connections
                               if c.topic.endswith('/' + MASK))
             prefix = _choose(prefixes, camera, path)
-            wanted = {f'{prefix}/{name}': name for name in (MASK, DETECTIONS, SENT)}
-            outputs = RecordedOutputs()
+            outputs, forecasts = RecordedOutputs(), RecordedOutputs()
+            wanted = {f'{prefix}/{name}': (outputs, name) for name in (MASK, DETECTIONS, SENT)}
+            wanted.update({f'{prefix}/{topic}': (forecasts, name)
+                           for topic, name in FORECASTS.items()})
             connections = [c for c in reader.connections if c.topic in wanted]
             for connection, log_ns, raw in reader.messages(connections=connections):
                 message: Any = reader.deserialize(raw, connection.msgtype)
-                _keep(outputs, wanted[connection.topic], message, int(log_ns))
+                target, name = wanted[connection.topic]
+                _keep(target, name, message, int(log_ns))
+            outputs.forecasts = forecasts if forecasts.masks else None
     except (AnyReaderError, OSError, KeyError, ValueError) as error:
         raise OutputsError(f'cannot read the outputs bag {path}: {error}') from None
     return prefix, outputs
@@ -147,7 +154,7 @@ def _keep(outputs: RecordedOutputs, name: str, message: Any, log_ns: int) -> Non
         outputs.detections[stamp] = detection_arrays(message)
 
 
-__all__ = ['DETECTIONS', 'MASK', 'NO_DETECTIONS', 'SENT', 'SENT_TYPE', 'Detections',
+__all__ = ['DETECTIONS', 'FORECASTS', 'MASK', 'NO_DETECTIONS', 'SENT', 'SENT_TYPE', 'Detections',
            'OutputsError',
            'RecordedOutputs', 'detection_arrays', 'image_pixels', 'read_outputs', 'stamp_ns',
            'streaming_sources']

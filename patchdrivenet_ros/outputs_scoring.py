@@ -4,9 +4,11 @@
 
 Two scores: each answered frame's own output, and, where the bag holds the replay's sent
 markers, streaming: every sent frame against the output on hand when it was sent (a frame sent
-before any answer predicts nothing). Labels come from any source ``bag_labels`` reads (the
-package's sidecar, a KITTI tracking file by order or by timestamps.txt); "by order" counts the
-sent frames (or, without markers, the answered ones) in stamp order.
+before any answer predicts nothing); and, where the node also published forecasts
+(``forecast_s``), streaming against the forecast on hand. Labels come from any source
+``bag_labels`` reads (the package's sidecar, a KITTI tracking file by order or by
+timestamps.txt); "by order" counts the sent frames (or, without markers, the answered ones) in
+stamp order.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ class OutputsScore:
     camera: str  # topic prefix
     own: SequenceScore
     streaming: SequenceScore | None  # None: the bag has no sent markers
+    streaming_forecast: SequenceScore | None = None  # None: no sent markers or no forecasts
 
 
 def _published(outputs: RecordedOutputs, stamp: int | None, shape: tuple[int, int]
@@ -72,6 +75,10 @@ def score_outputs(path: Path, labels: Path, timestamps: Path | None = None,
     image = np.zeros((*shape, 3), np.uint8)
     sources = streaming_sources(outputs.sent_ns, outputs.answered_ns)
     own, streaming = SequenceScore(), SequenceScore() if outputs.sent_ns else None
+    forecasts = outputs.forecasts if outputs.sent_ns else None
+    ahead = SequenceScore() if forecasts is not None else None
+    forecast_sources = (streaming_sources(outputs.sent_ns, forecasts.answered_ns)
+                        if forecasts is not None else {})
     matched = 0
     for index, stamp in enumerate(frames):
         truth = source.truth(index, stamp, image)
@@ -85,13 +92,16 @@ def score_outputs(path: Path, labels: Path, timestamps: Path | None = None,
             own.add(truth, _published(outputs, stamp, shape), latency)
         if streaming is not None:
             streaming.add(truth, _published(outputs, sources.get(stamp), shape), float('nan'))
+        if ahead is not None and forecasts is not None:
+            ahead.add(truth, _published(forecasts, forecast_sources.get(stamp), shape),
+                      float('nan'))
     if matched == 0:
         raise EvaluationError(f'{path}: none of its {len(frames)} frames of {prefix} has a '
                               f'label (matched {source.matching})')
     if matched < source.count / 2:
         LOG.warning('%s: only %d of %d labelled frames were sent; the rest are not scored',
                     path, matched, source.count)
-    return OutputsScore(prefix, own, streaming)
+    return OutputsScore(prefix, own, streaming, ahead)
 
 
 __all__ = ['OutputsScore', 'score_outputs']

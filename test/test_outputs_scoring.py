@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -67,17 +68,21 @@ def _detections(stamp_ns: int, boxes: np.ndarray, class_ids: np.ndarray) -> Any:
 
 
 def write_outputs(path: Path, drive: list[LabeledFrame], answers: dict[int, int],
-                  prefixes: tuple[str, ...] = ('/replay',), sent: bool = True) -> Path:
+                  prefixes: tuple[str, ...] = ('/replay',), sent: bool = True,
+                  forecasts: bool = False) -> Path:
     """Write an outputs bag: frame k is sent at k * 100 ms and answered at answers[k] ms.
 
     The answer is the frame's own labels (a perfect output); frames missing from ``answers``
-    are never answered.
+    are never answered. With ``forecasts``, each answer comes with a perfect forecast: the
+    next frame's labels, stamped with its stamp.
     """
     with Writer(path, version=8, storage_plugin=StoragePlugin.MCAP) as writer:
         for prefix in prefixes:
             kinds = {'segmentation/mask': 'sensor_msgs/msg/Image',
                      'detections': 'vision_msgs/msg/Detection2DArray',
-                     'replay/sent': 'std_msgs/msg/Header'}
+                     'replay/sent': 'std_msgs/msg/Header',
+                     'segmentation/mask_forecast': 'sensor_msgs/msg/Image',
+                     'detections_forecast': 'vision_msgs/msg/Detection2DArray'}
             connection = {name: writer.add_connection(f'{prefix}/{name}', kind, typestore=STORE)
                           for name, kind in kinds.items()}
             messages = []
@@ -89,6 +94,12 @@ def write_outputs(path: Path, drive: list[LabeledFrame], answers: dict[int, int]
                     messages.append((at, 'segmentation/mask', _mask(frame.stamp_ns, frame.mask)))
                     messages.append((at, 'detections', _detections(
                         frame.stamp_ns, frame.boxes, frame.class_ids)))
+                    if forecasts and index + 1 < len(drive):
+                        later = drive[index + 1]
+                        messages.append((at, 'segmentation/mask_forecast',
+                                         _mask(later.stamp_ns, later.mask)))
+                        messages.append((at, 'detections_forecast', _detections(
+                            later.stamp_ns, later.boxes, later.class_ids)))
             for at, name, message in sorted(messages, key=lambda m: m[0]):
                 writer.write(connection[name], at, STORE.serialize_cdr(message,
                                                                       kinds[name]))
@@ -119,6 +130,30 @@ def test_exact_outputs_score_one_and_streaming_pays_the_latency(
     prefix, recorded = read_outputs(outputs)
     assert sorted(recorded.sent_ns) == [f.stamp_ns for f in drive]
     assert sorted(recorded.masks) == [drive[0].stamp_ns, drive[2].stamp_ns]
+
+
+def test_forecasts_on_hand_are_scored_beside_the_plain_streaming(
+        tmp_path: Path, drive: list[LabeledFrame]) -> None:
+    labels = write_bag(drive, tmp_path / 'drive')
+    # Each frame answered 50 ms after it was sent, with a perfect forecast of the next one:
+    # frames 1 and 2 find that forecast on hand when sent, frame 0 finds nothing.
+    outputs = write_outputs(tmp_path / 'outputs', drive, {0: 50, 1: 150, 2: 250},
+                            forecasts=True)
+    scored = score_outputs(outputs, labels)
+    assert scored.streaming is not None and scored.streaming_forecast is not None
+    ahead, plain = scored.streaming_forecast.summary(), scored.streaming.summary()
+    assert ahead['frames'] == plain['frames'] == 3
+    assert plain['miou'] < ahead['miou'] < 1.0  # frame 0 predicted nothing in both
+    _, recorded = read_outputs(outputs)
+    assert recorded.forecasts is not None
+    assert sorted(recorded.forecasts.masks) == [f.stamp_ns for f in drive[1:]]
+    table = tmp_path / 'rows.json'
+    assert main(['outputs', str(outputs), '--labels', str(labels), '--json', str(table)]) == 0
+    methods = [row['method'] for row in json.loads(table.read_text(encoding='utf-8'))]
+    assert methods == ['published (/replay)', 'published, streaming (/replay)',
+                       'published forecasts, streaming (/replay)']
+    without = score_outputs(write_outputs(tmp_path / 'plain', drive, {0: 50}), labels)
+    assert without.streaming_forecast is None
 
 
 def test_without_sent_markers_only_the_answered_frames_are_scored(

@@ -217,7 +217,8 @@ def run_outputs(args: argparse.Namespace) -> list[dict[str, Any]]:
     from patchdrivenet_ros.outputs_scoring import score_outputs
 
     scored = score_outputs(args.bag, args.labels, args.timestamps, args.camera)
-    rows = [('published', scored.own), ('published, streaming', scored.streaming)]
+    rows = [('published', scored.own), ('published, streaming', scored.streaming),
+            ('published forecasts, streaming', scored.streaming_forecast)]
     return [{'method': f'{name} ({scored.camera})', 'split': args.bag.name, **score.summary()}
             for name, score in rows if score is not None]
 
