@@ -13,6 +13,7 @@ old scored 0.061 +- 0.016 mIoU below a fresh one; moved one frame ahead, 0.036 +
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
@@ -50,17 +51,24 @@ def forecast_mask(mask: np.ndarray, measured: MeasuredFlow, factor: float) -> np
 
     Each pixel takes the class at its position minus the flow there (the flow varies slowly,
     so the flow at the destination stands for the flow at the source); pixels whose content
-    comes from outside the frame keep the class at the border.
+    comes from outside the frame keep the class at the border. The source positions are
+    computed on the flow's grid and interpolated to the frame (1 ms at 1242x375; a position
+    map built at full resolution took 8).
     """
     if factor == 0:
         return mask.copy()
     height, width = mask.shape
-    full = cv2.resize(measured.flow, (width, height), interpolation=cv2.INTER_LINEAR) * np.float32(
-        factor / measured.scale)  # (H, W, 2) input pixels
-    columns, rows = np.meshgrid(np.arange(width, dtype=np.float32),
-                                np.arange(height, dtype=np.float32))
-    return cv2.remap(mask, columns - full[..., 0], rows - full[..., 1], cv2.INTER_NEAREST,
-                     borderMode=cv2.BORDER_REPLICATE)
+    rows, cols = measured.flow.shape[:2]
+    step_x, step_y = width / cols, height / rows  # input pixels per flow cell
+    centre_x = (np.arange(cols, dtype=np.float32) + 0.5) * step_x - 0.5
+    centre_y = (np.arange(rows, dtype=np.float32) + 0.5) * step_y - 0.5
+    source = np.empty((rows, cols, 2), np.float32)  # where each cell centre's content was
+    source[..., 0] = centre_x[None, :] - np.float32(factor * step_x) * measured.flow[..., 0]
+    source[..., 1] = centre_y[:, None] - np.float32(factor * step_y) * measured.flow[..., 1]
+    positions = cv2.resize(source, (width, height), interpolation=cv2.INTER_LINEAR)
+    no_second_map: Any = None  # allowed by OpenCV (positions hold x and y), not by its stubs
+    return np.asarray(cv2.remap(mask, positions, no_second_map, cv2.INTER_NEAREST,
+                                borderMode=cv2.BORDER_REPLICATE))
 
 
 def forecast_boxes(boxes: np.ndarray, measured: MeasuredFlow, factor: float) -> np.ndarray:
