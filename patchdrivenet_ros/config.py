@@ -174,8 +174,9 @@ class ModelConfig(Validated):
     refine_crops: str = setting(
         'image', 'How patch crops are normalised before refinement: image (the frame statistics, '
         'absolute brightness kept), contrast (each crop standardised by its own mean and '
-        'contrast) or exposure (a crop darker than the exposure target is brightened to it, '
-        'others unchanged).', choices=('image', 'contrast', 'exposure'),
+        'contrast), contrast_dark (only dark crops standardised, the others as image) or '
+        'exposure (a crop darker than the exposure target is brightened to it, others '
+        'unchanged).', choices=('image', 'contrast', 'contrast_dark', 'exposure'),
     )
 
     def check(self) -> None:

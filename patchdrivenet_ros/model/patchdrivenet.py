@@ -54,6 +54,9 @@ REFERENCE_SIZE = 64.0
 """Candidate size whose size term in the priority is zero."""
 CONTRAST_FLOOR = 0.02
 """Least contrast (standard deviation, [0, 1] units) a crop is divided by: flat crops stay flat."""
+DARK_CROP = 0.2
+"""Mean brightness ([0, 1]) below which a crop counts as dark (refine_crops: contrast_dark);
+3% of clear-weather 64 px crops and 82% of night ones are darker (validation frames)."""
 EXPOSURE_TARGET = 0.25
 """Mean brightness ([0, 1]) a darker crop is brought up to (refine_crops: exposure)."""
 EXPOSURE_MAX_GAIN = 8.0
@@ -105,10 +108,14 @@ class PatchDriveNet(nn.Module):
     def _normalise_crops(self, crops: torch.Tensor) -> torch.Tensor:
         """Normalise (K, 3, p, p) crops in [0, 1] for the refinement stream."""
         mode = self.config.refine_crops
-        if mode == 'contrast':
+        if mode in ('contrast', 'contrast_dark'):
             centred = crops - crops.mean((2, 3), keepdim=True)
             contrast = centred.flatten(1).std(1).clamp(min=CONTRAST_FLOOR)  # (K,)
-            return centred / contrast[:, None, None, None]
+            standardised = centred / contrast[:, None, None, None]
+            if mode == 'contrast':
+                return standardised
+            dark = crops.mean((1, 2, 3)) < DARK_CROP  # (K,)
+            return torch.where(dark[:, None, None, None], standardised, self._normalise(crops))
         if mode == 'exposure':
             brightness = crops.mean((1, 2, 3)).clamp(min=EXPOSURE_TARGET / EXPOSURE_MAX_GAIN)
             gain = (EXPOSURE_TARGET / brightness).clamp(min=1.0)  # (K,)

@@ -10,7 +10,11 @@ import torch
 
 from patchdrivenet_ros.config import ModelConfig
 from patchdrivenet_ros.model import PatchDriveNet, build_model
-from patchdrivenet_ros.model.patchdrivenet import EXPOSURE_MAX_GAIN, EXPOSURE_TARGET
+from patchdrivenet_ros.model.patchdrivenet import (
+    DARK_CROP,
+    EXPOSURE_MAX_GAIN,
+    EXPOSURE_TARGET,
+)
 
 OVERRIDE = torch.tensor([[0, 0], [0, 3]])
 
@@ -76,3 +80,17 @@ def test_exposure_gain_is_bounded(small_config: ModelConfig) -> None:
     crops = _refined_crops(model, black) * model.std + model.mean
     torch.testing.assert_close(crops, torch.full_like(crops, 0.001 * EXPOSURE_MAX_GAIN),
                                atol=1e-4, rtol=0)
+
+
+def test_contrast_dark_standardises_only_dark_crops(
+        small_config: ModelConfig, small_model: PatchDriveNet) -> None:
+    model = build_model(dataclasses.replace(small_config, refine_crops='contrast_dark')).eval()
+    model.load_state_dict(small_model.state_dict())
+    contrast = build_model(dataclasses.replace(small_config, refine_crops='contrast')).eval()
+    torch.manual_seed(0)
+    frame = 0.4 + 0.4 * torch.rand(1, 3, 96, 160)
+    frame[..., 64:] *= 0.2  # the second crop (columns 96-159) is dark, the first is not
+    crops, standardised = _refined_crops(model, frame), _refined_crops(contrast, frame)
+    torch.testing.assert_close(crops[0], _refined_crops(small_model, frame)[0])
+    torch.testing.assert_close(crops[1], standardised[1])
+    assert frame[..., 96:].mean() < DARK_CROP < frame[..., :64].mean()
