@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """``make demo``: a synthetic drive as a bag, replayed over DDS through the perception node.
 
-  patchdrivenet-demo [--frames 80] [--profile kitti] [--out out/demo] [--lockstep]
+  patchdrivenet-demo [--frames 80] [--profile kitti] [--out out/demo] [--lockstep] [--forecast]
 
 1. Render a short synthetic drive (exact labels) and write it as a rosbag2 MCAP bag with the
    topic layout of the profile's converter (KITTI: raw Image; nuScenes: JPEG CompressedImage).
@@ -12,7 +12,8 @@
    once the node answered the previous one), every output recorded into ``outputs/`` (MCAP).
 3. Score the masks and boxes the node published against the drive's labels: each answered
    frame's own outputs, and in streaming form every sent frame against the output on hand
-   when it was sent, plain and moved one frame period ahead (the node's ``forecast_s``).
+   when it was sent (with ``--forecast`` also against the node's forecast on hand, asked for
+   one frame period ahead: ``forecast_s``).
 4. Write ``summary.json``, ``preview.png`` (input, colour mask, patch attention with boxes) and
    ``preview.mp4`` under ``--out``, and print a summary table.
 Needs rclpy and vision_msgs (source .ws/env.sh; ``make demo`` does).
@@ -270,6 +271,9 @@ def main(argv: list[str] | None = None) -> int:
                         help='node parameters (default: config/perception.yaml)')
     parser.add_argument('--lockstep', action='store_true',
                         help='send each frame once the previous one was answered')
+    parser.add_argument('--forecast', action='store_true',
+                        help='ask the node for forecasts one frame period ahead (forecast_s) '
+                        'and score them in streaming form too')
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format='%(message)s')
     started = time.perf_counter()
@@ -285,7 +289,8 @@ def main(argv: list[str] | None = None) -> int:
     session = Session(
         bag=bag, pace=Pace(lockstep=args.lockstep), namespace=NAMESPACE,
         params_file=args.params_file,
-        overrides=overrides + forecast_override(args.params_file, args.profile),
+        overrides=overrides + (forecast_override(args.params_file, args.profile)
+                               if args.forecast else ()),
         record=outputs, log_path=out / 'node.log')
     forecasts: dict[int, ForecastRecord] = {}
 

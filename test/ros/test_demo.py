@@ -93,7 +93,7 @@ def test_demo_summary_is_what_its_own_outputs_score(tmp_path: Path, tiny_weights
 
     out = tmp_path / 'demo'
     status = main(['--frames', str(FRAMES), '--out', str(out), '--weights', str(tiny_weights),
-                   '--lockstep'])
+                   '--lockstep', '--forecast'])
     log = (out / 'node.log').read_text(encoding='utf-8') if (out / 'node.log').exists() else ''
     assert status == 0, log
     summary = json.loads((out / 'summary.json').read_text(encoding='utf-8'))
@@ -202,3 +202,5 @@ def test_previews_exist_without_debug_images(tmp_path: Path, tiny_weights: Path)
     assert preview is not None and preview.shape == (2 * 375, 1242, 3)  # input, colour
     video = cv2.VideoCapture(str(out / 'preview.mp4'))
     assert int(video.get(cv2.CAP_PROP_FRAME_COUNT)) == FRAMES
+    summary = json.loads((out / 'summary.json').read_text(encoding='utf-8'))
+    assert 'streaming_miou' in summary and 'streaming_forecast_miou' not in summary  # not asked
