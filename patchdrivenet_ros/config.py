@@ -264,8 +264,7 @@ class PerceptionConfig(Validated):
     forecast_s: float = setting(
         0.0, 'Also publish the mask and detections moved this many seconds ahead along the '
         'optical flow (constant velocity), stamped that much later, for consumers that act '
-        'on the newest output (segmentation/mask_forecast, detections_forecast); 0 = off. '
-        'Needs a reuse_rule other than off (its flow).',
+        'on the newest output (segmentation/mask_forecast, detections_forecast); 0 = off.',
         minimum=0.0, maximum=1.0, runtime=True,
     )
     # Post-processing
@@ -330,9 +329,6 @@ class PerceptionConfig(Validated):
             raise ConfigError('weights', 'expected a .safetensors file')
         if len(set(self.cameras)) != len(self.cameras) or any(not c for c in self.cameras):
             raise ConfigError('cameras', 'names must be unique and non-empty')
-        if self.forecast_s > 0 and self.reuse_rule == 'off':
-            raise ConfigError('forecast_s', 'needs the optical flow of a reuse_rule other than '
-                              'off; set forecast_s to 0 or choose a rule')
 
 
 @dataclass(frozen=True)

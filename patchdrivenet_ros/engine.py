@@ -58,13 +58,12 @@ def resolve_device(name: str) -> torch.device:
     return device
 
 
-def _measured_flows(moved: list[_Moved], count: int, scale: float
-                    ) -> list[MeasuredFlow | None]:
-    """Each frame's flow from its stream's previous frame, where it and the stamp gap exist."""
-    if not moved:
-        return [None] * count
-    return [MeasuredFlow(m.flow, scale, m.state.interval_s)
-            if m.flow is not None and m.state.interval_s is not None else None for m in moved]
+def _measured(flow: np.ndarray | None, state: TemporalState, scale: float
+              ) -> MeasuredFlow | None:
+    """Return the flow a stream's state just measured, where it and the stamp gap exist."""
+    if flow is None or state.interval_s is None:
+        return None
+    return MeasuredFlow(flow, scale, state.interval_s)
 
 
 class StageTimer:
@@ -130,6 +129,7 @@ class PerceptionEngine:
         self.weights_loaded = False
         self._flow = FlowEstimator()
         self._streams: dict[str, _Stream] = {}
+        self._forecast_states: dict[str, TemporalState] = {}  # flow for forecasts, reuse off
         self._hold = IntervalHold()
         names = self.model_config.classes
         self._class_ids = np.array([names.index(n) for n in self.model_config.detection_classes],
@@ -183,8 +183,10 @@ class PerceptionEngine:
         """Forget the temporal state (and held results) of ``stream``, or of every stream."""
         if stream is None:
             self._streams.clear()
+            self._forecast_states.clear()
         else:
             self._streams.pop(stream, None)
+            self._forecast_states.pop(stream, None)
         self._hold.reset(stream)
 
     @staticmethod
@@ -278,7 +280,7 @@ class PerceptionEngine:
             decision = self._decide_reuse(moved, settings, frame_of, cells, boxes,
                                           (width, height))
             timer.lap('flow')
-            flows = _measured_flows(moved, len(frames), settings.global_scale)
+            flows = self._flows(frames, bgr, stamps, streams, settings, moved)
             unchanged = self._unchanged(streams, still, decision, frame_of, cells)
             if unchanged is not None:  # nothing encoded, refined or decoded: the choice's work
                 flops = model.flop_counter.per_frame(len(frames), frame_of[:0], frame_of[:0])
@@ -370,6 +372,30 @@ class PerceptionEngine:
                 motion = frame_motion(previous, grey, flow, scale)
             moved.append(_Moved(state, flow, motion))
         return moved
+
+    def _flows(self, frames: Sequence[np.ndarray], bgr: bool,
+               stamps: Sequence[float | None], streams: Sequence[str], settings: RunSettings,
+               moved: list[_Moved]) -> list[MeasuredFlow | None]:
+        """Each frame's flow from its stream's previous frame, for forecasts (None: unknown).
+
+        The reuse rule's flow where it ran; else, when forecasts are asked for, measured here
+        on states of their own (the reuse caches stay off).
+        """
+        scale = settings.global_scale
+        if moved:
+            self._forecast_states.clear()
+            return [_measured(m.flow, m.state, scale) for m in moved]
+        height, width = frames[0].shape[:2]
+        if self.config.forecast_s <= 0 or min(height, width) * scale < MIN_FLOW_SIDE:
+            self._forecast_states.clear()
+            return [None] * len(frames)
+        flows = []
+        for frame, stamp, name in zip(frames, stamps, streams, strict=True):
+            state = self._forecast_states.setdefault(name, TemporalState(0))
+            flow = state.advance(grey_thumbnail(frame, scale, bgr), stamp, (width, height),
+                                 self.config.time_jump_s, self._flow)
+            flows.append(_measured(flow, state, scale))
+        return flows
 
     def _encode(self, images: torch.Tensor, settings: RunSettings, moved: list[_Moved]
                 ) -> tuple[GlobalFeatures, np.ndarray, np.ndarray]:

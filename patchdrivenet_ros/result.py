@@ -76,4 +76,4 @@ class FrameResult:
     flops: float  # multiply-adds x 2 actually spent on this frame
     timings_ms: dict[str, float] = field(default_factory=dict)  # per stage, wall clock
     global_reused: bool = False  # the global stream's cached features stood in for an encoding
-    flow: MeasuredFlow | None = None  # from the previous frame; None: first frame, reset, no rule
+    flow: MeasuredFlow | None = None  # from the previous frame (measured for reuse or forecasts)

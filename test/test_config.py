@@ -105,7 +105,6 @@ def test_values_are_coerced_to_the_annotated_types() -> None:
         ({'weights': 'model.pt'}, 'weights'),
         ({'cameras': ['front', 'front']}, 'cameras'),
         ({'cameras': ['']}, 'cameras'),
-        ({'forecast_s': 0.1, 'reuse_rule': 'off'}, 'forecast_s'),  # no flow to forecast with
         ({'forecast_s': 1.5}, 'forecast_s'),
     ],
 )

@@ -320,6 +320,15 @@ def test_sf_interval_holds_results_between_runs(model: PatchDriveNet,
     assert results[1].plan.reused == results[1].plan.chosen
 
 
+def test_sf_interval_forecasts_only_from_computed_frames(model: PatchDriveNet,
+                                                        texture: np.ndarray) -> None:
+    runner = engine(model, method='sf_interval', interval_k=3, forecast_s=0.1)
+    results = [runner.infer([frame(texture, i)], stamps=[0.1 * i])[0] for i in range(4)]
+    assert [r.flow is not None for r in results] == [False, False, False, True]
+    assert results[3].flow is not None
+    assert results[3].flow.interval_s == pytest.approx(0.3)  # from the last computed frame
+
+
 def test_missing_default_weights_give_an_untrained_engine_without_logging(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
     # The node reports missing weights once; the engine used to log the same warning again.

@@ -95,14 +95,18 @@ class IntervalHold:
         self._held[stream] = _Held(result, 0, stamp)
 
     def hold(self, stream: str, stamp: float | None) -> FrameResult:
-        """Return the held result for this frame: no FLOPs spent, every patch marked reused."""
+        """Return the held result for this frame: no FLOPs spent, every patch marked reused.
+
+        It carries no flow: the held outputs are of an older frame, so a forecast from this
+        frame's stamp would be wrong.
+        """
         held = self._held[stream]
         held.since += 1
         held.stamp = stamp if stamp is not None else held.stamp
         plan = held.result.plan
         states = np.full_like(plan.states, PatchState.REUSED)
         return replace(held.result, plan=replace(plan, states=states), flops=0.0,
-                       timings_ms={'hold': 0.0})
+                       timings_ms={'hold': 0.0}, flow=None)
 
     def reset(self, stream: str | None = None) -> None:
         """Forget the held result of ``stream`` (all streams when None)."""

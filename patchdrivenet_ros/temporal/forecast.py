@@ -34,8 +34,9 @@ class Forecast:
 def forecast(result: FrameResult, ahead_s: float) -> Forecast | None:
     """Return the result's mask and boxes moved ``ahead_s`` seconds ahead, or None.
 
-    None when the result has no flow (the first frame of a stream, after a reset, or with
-    temporal reuse off). ``ahead_s`` 0 returns the outputs unchanged.
+    None when the result has no flow (the first frame of a stream, after a reset, without
+    stamps, or an engine that measured none: reuse off and ``forecast_s`` 0). ``ahead_s`` 0
+    returns the outputs unchanged.
     """
     if result.flow is None:
         return None

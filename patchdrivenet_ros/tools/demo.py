@@ -249,12 +249,8 @@ def print_summary(summary: dict[str, Any], out: Path) -> None:
 
 
 def forecast_override(params_file: Path | None, profile: str) -> tuple[str, ...]:
-    """Ask the node for forecasts one frame period ahead, unless its params rule them out.
-
-    Nothing when the params file sets its own ``forecast_s`` or turns reuse (the flow) off.
-    """
-    config = load_yaml(PerceptionConfig, params_file or default_params_file())
-    if config.forecast_s > 0 or config.reuse_rule == 'off':
+    """Ask the node for forecasts one frame period ahead, unless its params file sets its own."""
+    if load_yaml(PerceptionConfig, params_file or default_params_file()).forecast_s > 0:
         return ()
     return (f'forecast_s:={1.0 / profile_config(profile).fps:.6g}',)
 

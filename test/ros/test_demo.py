@@ -170,19 +170,17 @@ def test_streaming_scores_use_the_output_on_hand_when_each_frame_was_sent() -> N
     assert _score([(records[30], truth)])['miou'] == 1.0
 
 
-def test_the_demo_asks_for_forecasts_one_frame_ahead_unless_its_params_decide(
+def test_the_demo_asks_for_forecasts_one_frame_ahead_unless_its_params_set_them(
         tmp_path: Path) -> None:
     from patchdrivenet_ros.tools.demo import forecast_override
     from patchdrivenet_ros.tools.params_file import default_params_file
 
     assert forecast_override(None, 'kitti') == ('forecast_s:=0.1',)  # 10 Hz
     assert forecast_override(None, 'nuscenes') == ('forecast_s:=0.0833333',)  # 12 Hz
-    text = default_params_file().read_text(encoding='utf-8')
-    for changed in (text.replace('forecast_s: 0.0', 'forecast_s: 0.2'),
-                    text.replace('reuse_rule: compensated', "reuse_rule: 'off'")):
-        params = tmp_path / 'params.yaml'
-        params.write_text(changed, encoding='utf-8')
-        assert forecast_override(params, 'kitti') == ()
+    params = tmp_path / 'params.yaml'
+    params.write_text(default_params_file().read_text(encoding='utf-8').replace(
+        'forecast_s: 0.0', 'forecast_s: 0.2'), encoding='utf-8')
+    assert forecast_override(params, 'kitti') == ()
 
 
 def test_previews_exist_without_debug_images(tmp_path: Path, tiny_weights: Path) -> None:

@@ -101,4 +101,9 @@ def test_the_engine_measures_the_flow_between_stamped_frames() -> None:
     assert [unstamped.infer([v])[0].flow for v in views] == [None, None]
     off = PerceptionEngine(model, dataclasses.replace(config, reuse_rule='off'))
     flows = [off.infer([v], stamps=[t])[0].flow for v, t in zip(views, stamps, strict=True)]
-    assert flows == [None, None]
+    assert flows == [None, None]  # nothing asked for the flow
+    asked = PerceptionEngine(model, dataclasses.replace(config, reuse_rule='off', forecast_s=0.1))
+    results = [asked.infer([v], stamps=[t])[0] for v, t in zip(views, stamps, strict=True)]
+    assert results[0].flow is None and results[1].flow is not None
+    np.testing.assert_array_equal(results[1].flow.flow, second.flow.flow)  # the same measure
+    assert results[1].plan.reused == 0  # and still no reuse
