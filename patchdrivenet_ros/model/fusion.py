@@ -80,7 +80,7 @@ class GlobalUpsampler:
             rows = _nearest(height, coarse.shape[1], coarse.device)
             return coarse.index_select(2, _nearest(width, coarse.shape[2], coarse.device)
                                        ).index_select(1, rows)
-        best = self.logits.argmax(1).to(torch.uint8)  # (B, h, w)
+        best = self.logits.max(1).indices.to(torch.uint8)  # (B, h, w)
         below = torch.cat([best[:, 1:], best[:, -1:]], 1)
         right = torch.cat([best[:, :, 1:], best[:, :, -1:]], 2)
         diagonal = torch.cat([right[:, 1:], right[:, -1:]], 1)
@@ -178,6 +178,12 @@ def _blend(region: torch.Tensor, maps: list[torch.Tensor], weights: torch.Tensor
     """
     classes, rows, cols = region.shape
     x0, y0 = corner
+    if len(maps) == 1 and tuple(boxes[0].tolist()) == (x0, y0, x0 + cols, y0 + rows):
+        # One patch covering the region: alpha = a and the weighted mean is p itself.
+        patch = maps[0]
+        weight = torch.sigmoid(patch[classes:]) * weights[0] * patch_window(
+            boxes[0], input_size, region.device)  # (1, h, w)
+        return torch.lerp(region, patch[:classes], weight.clamp(max=1.0 - 1e-6))
     total = region.new_zeros(1, rows, cols)  # sum_i a_i
     log_keep = region.new_zeros(1, rows, cols)  # sum_i log(1 - a_i)
     weighted = region.new_zeros(classes, rows, cols)  # sum_i a_i p_i
@@ -246,10 +252,14 @@ def fuse_labels(global_logits: torch.Tensor, patches: PatchOutputs, frames: np.n
         region = upsampler.block(y0, y1, x0, x1, frame)[0]  # (C, rh, rw)
         blended = _blend(region, maps, patches.weight[members], boxes[members], (x0, y0),
                          input_size)
+        window = labels[frame, y0:y1, x0:x1]  # (rh, rw) view
+        best = blended.max(0).indices.to(labels.dtype)  # (rh, rw); argmax is 8x slower on CPU
+        if len(members) == 1:  # the region is the patch
+            window.copy_(best)
+            continue
         # Only the members' pixels: the region's extent may hold patches of other groups.
         covered = torch.zeros(y1 - y0, x1 - x0, dtype=torch.bool, device=labels.device)
         for bx1, by1, bx2, by2 in boxes[members].tolist():
             covered[by1 - y0:by2 - y0, bx1 - x0:bx2 - x0] = True
-        window = labels[frame, y0:y1, x0:x1]  # (rh, rw) view
-        window[covered] = blended.max(0).indices[covered].to(labels.dtype)
+        window[covered] = best[covered]
     return labels
