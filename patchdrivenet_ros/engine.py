@@ -279,8 +279,8 @@ class PerceptionEngine:
             boxes = grid.boxes[cells]  # (K, 4)
             decision = self._decide_reuse(moved, settings, frame_of, cells, boxes,
                                           (width, height))
-            timer.lap('flow')
             flows = self._flows(frames, bgr, stamps, streams, settings, moved)
+            timer.lap('flow')
             unchanged = self._unchanged(streams, still, decision, frame_of, cells)
             if unchanged is not None:  # nothing encoded, refined or decoded: the choice's work
                 flops = model.flop_counter.per_frame(len(frames), frame_of[:0], frame_of[:0])
