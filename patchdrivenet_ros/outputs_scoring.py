@@ -76,7 +76,7 @@ def score_outputs(path: Path, labels: Path, timestamps: Path | None = None,
     sources = streaming_sources(outputs.sent_ns, outputs.answered_ns)
     own, streaming = SequenceScore(), SequenceScore() if outputs.sent_ns else None
     forecasts = outputs.forecasts if outputs.sent_ns else None
-    ahead = SequenceScore() if forecasts is not None else None
+    ahead = SequenceScore()
     forecast_sources = (streaming_sources(outputs.sent_ns, forecasts.answered_ns)
                         if forecasts is not None else {})
     matched = 0
@@ -92,7 +92,7 @@ def score_outputs(path: Path, labels: Path, timestamps: Path | None = None,
             own.add(truth, _published(outputs, stamp, shape), latency)
         if streaming is not None:
             streaming.add(truth, _published(outputs, sources.get(stamp), shape), float('nan'))
-        if ahead is not None and forecasts is not None:
+        if forecasts is not None:
             ahead.add(truth, _published(forecasts, forecast_sources.get(stamp), shape),
                       float('nan'))
     if matched == 0:
@@ -101,7 +101,7 @@ def score_outputs(path: Path, labels: Path, timestamps: Path | None = None,
     if matched < source.count / 2:
         LOG.warning('%s: only %d of %d labelled frames were sent; the rest are not scored',
                     path, matched, source.count)
-    return OutputsScore(prefix, own, streaming, ahead)
+    return OutputsScore(prefix, own, streaming, ahead if forecasts is not None else None)
 
 
 __all__ = ['OutputsScore', 'score_outputs']

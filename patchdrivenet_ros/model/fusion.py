@@ -174,12 +174,11 @@ def _blend(region: torch.Tensor, maps: list[torch.Tensor], weights: torch.Tensor
     """Blend patches into region (C, rh, rw) whose top-left is corner (x0, y0).
 
     maps: per patch (C + 1, h_i, w_i) logits and blend logit at box size; weights (k,) w_i;
-    boxes (k, 4) inside the region.
+    boxes (k, 4) inside the region, whose extent is their union (one patch: its box).
     """
     classes, rows, cols = region.shape
     x0, y0 = corner
-    if len(maps) == 1 and tuple(boxes[0].tolist()) == (x0, y0, x0 + cols, y0 + rows):
-        # One patch covering the region: alpha = a and the weighted mean is p itself.
+    if len(maps) == 1:  # the region is the patch's box: alpha = a, the weighted mean is p
         patch = maps[0]
         weight = torch.sigmoid(patch[classes:]) * weights[0] * patch_window(
             boxes[0], input_size, region.device)  # (1, h, w)

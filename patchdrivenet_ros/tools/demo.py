@@ -41,6 +41,8 @@ from patchdrivenet_ros.data.frame import FrameLabels, LabeledFrame
 from patchdrivenet_ros.data.synthetic import generate_drive, profile_config
 from patchdrivenet_ros.metrics import DetectionEvaluator, SegmentationEvaluator
 from patchdrivenet_ros.outputs_bag import (
+    FORECASTS,
+    MASK,
     NO_DETECTIONS,
     detection_arrays,
     image_pixels,
@@ -59,8 +61,6 @@ LOGGER = logging.getLogger('patchdrivenet_demo')
 NAMESPACE = '/demo'
 KEPT = ('segmentation/mask', 'segmentation/color', 'patch_attention', 'detections')
 """The outputs of a frame the demo keeps (scores and previews)."""
-FORECASTS = ('segmentation/mask_forecast', 'detections_forecast')
-"""The forecast outputs, kept by their own (later) stamps."""
 VIDEO_FPS = 10.0
 
 
@@ -96,7 +96,7 @@ def output_recorder(records: dict[int, FrameRecord],
     def keep(camera: str, name: str, message: Any) -> None:
         if name in FORECASTS:
             ahead = forecasts.setdefault(stamp_ns(message), ForecastRecord(time.time()))
-            if name == 'segmentation/mask_forecast':
+            if FORECASTS[name] == MASK:
                 ahead.mask, ahead.arrived_s = image_pixels(message), time.time()
             else:
                 ahead.detections = detection_arrays(message)

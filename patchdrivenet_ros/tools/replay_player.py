@@ -23,7 +23,7 @@ import time
 from typing import Any
 
 from patchdrivenet_ros.data.bags import COMPRESSED, IMAGE, vision_msgs_typestore
-from patchdrivenet_ros.outputs_bag import SENT, SENT_TYPE
+from patchdrivenet_ros.outputs_bag import FORECASTS, SENT, SENT_TYPE
 from patchdrivenet_ros.tools.replay_bag import BagFrame, CameraStream
 from patchdrivenet_ros.tools.waiting import wait_on
 
@@ -33,10 +33,9 @@ OUTPUTS = {  # relative topic of one camera -> message type
     'patch_attention': IMAGE,
     'detections': 'vision_msgs/msg/Detection2DArray',
     'label_info': 'vision_msgs/msg/LabelInfo',
-    'segmentation/mask_forecast': IMAGE,
-    'detections_forecast': 'vision_msgs/msg/Detection2DArray',
 }
-OPTIONAL_OUTPUTS = ('label_info', 'segmentation/mask_forecast', 'detections_forecast')
+OUTPUTS.update({topic: OUTPUTS[name] for topic, name in FORECASTS.items()})
+OPTIONAL_OUTPUTS = ('label_info', *FORECASTS)
 """Outputs not awaited before playing (latched, or published only when asked for)."""
 DIAGNOSTICS = ('/diagnostics', 'diagnostic_msgs/msg/DiagnosticArray')
 CLOCK_HZ = 10.0
