@@ -282,7 +282,9 @@ class PerceptionConfig(Validated):
     device: str = setting('auto', 'Torch device: auto, cpu, cuda or cuda:N.')
     weights: str = setting('', 'Weights file (.safetensors); empty = the shipped default.')
     threads: int = setting(
-        0, 'CPU threads for torch (0 = torch default).', minimum=0, maximum=256
+        0, 'CPU threads for inference (0 = torch default): with backend onnxruntime, ONNX '
+        'Runtime uses them and torch runs its small operations on one; else torch uses them.',
+        minimum=0, maximum=256
     )
     backend: str = setting(
         'torch', 'Runs the convolutions on CPU: torch, or onnxruntime (same outputs to float '

@@ -10,7 +10,8 @@ patches -> fusion -> decoded masks, boxes and patch plans.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+import contextlib
 import dataclasses
 from pathlib import Path
 import time
@@ -46,6 +47,23 @@ MIN_FLOW_SIDE = 16
 """Low-resolution frames smaller than this (pixels, either side) get no flow and no reuse."""
 REFINE_CHUNK_CPU = 4
 """Patches per refinement convolution batch on the CPU (cache-friendly; GPUs take all)."""
+GLUE_THREADS = 1
+"""torch CPU threads for the small operations between the convolutions (fusion, decoding,
+and with ONNX Runtime everything torch runs): waking a second thread costs them more than it
+saves (fusion at 1242x375 on 2 cores: 9.5 ms on one thread, 18 ms on two)."""
+TORCH_DEFAULT_THREADS = torch.get_num_threads()
+"""torch's own thread count, before any engine set it: ONNX Runtime's when threads is 0."""
+
+
+@contextlib.contextmanager
+def _glue_threads() -> Iterator[None]:
+    """Run the enclosed torch CPU operations on GLUE_THREADS threads."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(GLUE_THREADS)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
 
 
 def resolve_device(name: str) -> torch.device:
@@ -134,15 +152,16 @@ class PerceptionEngine:
         names = self.model_config.classes
         self._class_ids = np.array([names.index(n) for n in self.model_config.detection_classes],
                                    dtype=np.int64)
-        self._apply_threads(config)
-        if config.backend == 'onnxruntime' and self.device.type == 'cpu':
+        self._onnxruntime = config.backend == 'onnxruntime' and self.device.type == 'cpu'
+        if self._onnxruntime:
             self._use_onnxruntime(config)
+        self._apply_threads(config)
 
     def _use_onnxruntime(self, config: PerceptionConfig) -> None:
         """Export the convolution stages to ONNX Runtime (they run there for CPU tensors)."""
         try:
             from patchdrivenet_ros.model.onnx_stages import use_onnxruntime
-            use_onnxruntime(self.model, config.threads or torch.get_num_threads())
+            use_onnxruntime(self.model, config.threads or TORCH_DEFAULT_THREADS)
         except ImportError as error:
             raise ConfigError('backend', f'onnxruntime cannot be used: {error} (pip install '
                               'onnxruntime onnx)') from None
@@ -189,10 +208,11 @@ class PerceptionEngine:
             self._forecast_states.pop(stream, None)
         self._hold.reset(stream)
 
-    @staticmethod
-    def _apply_threads(config: PerceptionConfig) -> None:
-        if config.threads > 0 and torch.get_num_threads() != config.threads:
-            torch.set_num_threads(config.threads)
+    def _apply_threads(self, config: PerceptionConfig) -> None:
+        """Give torch config.threads, or GLUE_THREADS where ONNX Runtime runs the convolutions."""
+        threads = GLUE_THREADS if self._onnxruntime else config.threads
+        if threads > 0 and torch.get_num_threads() != threads:
+            torch.set_num_threads(threads)
 
     def infer(self, frames: Sequence[np.ndarray], *, bgr: bool = False,
               stamps: Sequence[float] | None = None,
@@ -295,14 +315,15 @@ class PerceptionEngine:
             timer.lap('refine')
             global_logits, global_maps = model.decode_global(encoded, patches.mixed, frame_of)
             timer.lap('global')  # the global heads: model compute, not fusion
-            masks = model.fuse_labels(global_logits, patches, frame_of, decision.boxes,
-                                      (height, width)).cpu().numpy()  # (B, H, W) uint8
-            timer.lap('fusion')
-            detections = Detections.cat([
-                decode_maps(global_maps, PEAKS_PER_MAP, config.score_threshold),
-                decode_maps(model.patch_maps(patches, frame_of, decision.boxes), PEAKS_PER_MAP,
-                            config.score_threshold),
-            ])
+            with _glue_threads():
+                masks = model.fuse_labels(global_logits, patches, frame_of, decision.boxes,
+                                          (height, width)).cpu().numpy()  # (B, H, W) uint8
+                timer.lap('fusion')
+                detections = Detections.cat([
+                    decode_maps(global_maps, PEAKS_PER_MAP, config.score_threshold),
+                    decode_maps(model.patch_maps(patches, frame_of, decision.boxes),
+                                PEAKS_PER_MAP, config.score_threshold),
+                ])
             saliency = torch.sigmoid(encoded.priority[:, 0]).float().cpu().numpy()  # (B, h, w)
             priorities = torch.sigmoid(priority_logits).float().cpu().numpy()  # (B, N)
             flops = model.flop_counter.per_frame(len(frames), frame_of[~decision.reuse],

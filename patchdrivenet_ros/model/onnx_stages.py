@@ -89,6 +89,11 @@ class OnnxStage:
         self._per_item = per_item  # FLOPs scale with the batch (patches); else per shape
         self._flops: dict[tuple[int, ...], float] = {}
 
+    @property
+    def threads(self) -> int:
+        """The session's intra-op thread count."""
+        return int(self._session.get_session_options().intra_op_num_threads)
+
     def _count(self, tensors: Sequence[torch.Tensor]) -> float:
         """FLOPs of one call, from one torch run per shape (per item when per_item)."""
         batch = tensors[0].shape[0]

@@ -12,7 +12,7 @@ import torch
 
 from patchdrivenet_ros.config import ModelConfig, PerceptionConfig
 from patchdrivenet_ros.data.synthetic import generate_drive, profile_config
-from patchdrivenet_ros.engine import PerceptionEngine
+from patchdrivenet_ros.engine import GLUE_THREADS, PerceptionEngine
 from patchdrivenet_ros.model import build_model
 
 pytest.importorskip('onnxruntime', reason='onnxruntime is in requirements-common.txt')
@@ -56,3 +56,22 @@ def test_patch_flops_scale_with_the_patches(small_config: ModelConfig) -> None:
     assert flops[2, 'onnxruntime'] == pytest.approx(flops[2, 'torch'])
     assert flops[5, 'onnxruntime'] == pytest.approx(flops[5, 'torch'])
     assert flops[5, 'torch'] > flops[2, 'torch']
+
+
+def test_onnxruntime_takes_the_threads_and_torch_keeps_one(small_config: ModelConfig) -> None:
+    model = build_model(small_config)
+    image = np.random.default_rng(0).integers(0, 255, (128, 320, 3), dtype=np.uint8)
+    before = torch.get_num_threads()
+    try:
+        onnx = PerceptionEngine(model, PerceptionConfig(device='cpu', threads=3,
+                                                        backend='onnxruntime'))
+        assert onnx.model.global_runner is not None
+        assert onnx.model.global_runner.threads == 3
+        onnx.infer([image])
+        assert torch.get_num_threads() == GLUE_THREADS
+        eager = PerceptionEngine(model, PerceptionConfig(device='cpu', threads=2,
+                                                         backend='torch'))
+        eager.infer([image])  # fusion runs on GLUE_THREADS, then torch gets its 2 back
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
