@@ -389,6 +389,11 @@ class TrainConfig(Validated):
     sparsity_weight: float = setting(1e-3, 'Lambda of the patch-weight sparsity term.',
                                      minimum=0.0)
     priority_weight: float = setting(1.0, 'Weight of the oracle priority loss.', minimum=0.0)
+    priority_target: str = setting(
+        'prediction', 'Pixels the patch priority learns to seek, besides boundaries and thin '
+        'classes: prediction (where the coarse prediction is wrong) or resolution (labels the '
+        'global scale cannot represent: the label oracle that explores and that evaluation '
+        'compares the learned choice with).', choices=('prediction', 'resolution'))
     detection_weight: float = setting(1.0, 'Weight of the detection losses.', minimum=0.0)
     boundary_weight: float = setting(1.0, 'Extra cross-entropy weight on boundaries.',
                                      minimum=0.0)

@@ -24,6 +24,7 @@ from patchdrivenet_ros.training.oracle import (
     oracle_candidate_scores,
     oracle_pixel_map,
     prediction_errors,
+    resolution_errors,
 )
 from patchdrivenet_ros.training.targets import detection_targets
 
@@ -108,7 +109,9 @@ def training_loss(
     if output.coarse_logits is not None and output.priority_logits.shape[1] > 0:
         terms['seg'] = terms['seg'] + COARSE_WEIGHT * segmentation_loss(
             output.coarse_logits, labels, weights)
-        errors = prediction_errors(output.coarse_logits, labels)
+        errors = (resolution_errors(labels, config.global_scale)
+                  if config.priority_target == 'resolution'
+                  else prediction_errors(output.coarse_logits, labels))
         pixel_map = oracle_pixel_map(errors, labels, thin_ids)
         oracle = oracle_candidate_scores(pixel_map, output.candidates)  # (B, N)
         # Frames without pixel labels say nothing about where refining gains.

@@ -2,15 +2,19 @@
 # SPDX-License-Identifier: Apache-2.0
 from pathlib import Path
 
+import numpy as np
 import pytest
 from safetensors.torch import load_file
 import torch
 
 from patchdrivenet_ros.config import ConfigError, ModelConfig, TrainConfig
 from patchdrivenet_ros.data.synthetic import generate_drive
+from patchdrivenet_ros.model.candidates import candidate_grid
 from patchdrivenet_ros.model.weights import load_weights
 from patchdrivenet_ros.tools.train import load_train_config, main
+from patchdrivenet_ros.training import objective
 from patchdrivenet_ros.training.data import TrainingStream, drive_config
+from patchdrivenet_ros.training.oracle import label_oracle_scores
 from patchdrivenet_ros.training.trainer import Trainer, learning_rate
 
 TINY = ModelConfig(width=8, refine_width=8, patch_canonical=32, token_dim=16, attention_heads=2)
@@ -115,3 +119,27 @@ def test_the_global_stream_stays_frozen_for_its_warm_up_steps(tmp_path: Path):
     assert changed('refine.')
     trainer.train_step(next(stream))
     assert changed('backbone.') and changed('segment_head.')
+
+
+@pytest.mark.parametrize('target', ['prediction', 'resolution'])
+def test_the_priority_learns_the_configured_target(monkeypatch: pytest.MonkeyPatch,
+                                                   tmp_path: Path, target: str):
+    targets: list[torch.Tensor] = []
+    real = objective.priority_loss
+
+    def recording(logits: torch.Tensor, oracle: torch.Tensor) -> torch.Tensor:
+        targets.append(oracle.detach().clone())
+        return real(logits, oracle)
+
+    monkeypatch.setattr(objective, 'priority_loss', recording)
+    config = tiny_config(priority_target=target, global_scale=0.25, oracle_choice_fraction=0.0)
+    trainer = Trainer(config, tmp_path)
+    batch = next(TrainingStream(config))
+    trainer.train_step(batch)
+    grid = candidate_grid(config.crop_width, config.crop_height, config.patch_sizes)
+    label_oracle = torch.from_numpy(np.stack([
+        label_oracle_scores(mask.numpy().astype(np.uint8), grid.boxes, 0.25, trainer.thin_ids)
+        for mask in batch.labels]))
+    assert len(targets) == 1 and targets[0].shape == label_oracle.shape
+    matches = torch.allclose(targets[0], label_oracle.float(), atol=1e-6)
+    assert matches == (target == 'resolution')
