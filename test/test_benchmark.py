@@ -9,6 +9,7 @@ import math
 from pathlib import Path
 
 import pytest
+import torch
 
 from patchdrivenet_ros.config import ModelConfig, PerceptionConfig
 from patchdrivenet_ros.tools.benchmark import main
@@ -48,10 +49,16 @@ def test_backends_side_by_side(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     pytest.importorskip('onnxruntime')
     monkeypatch.setattr('patchdrivenet_ros.tools.benchmark.ModelConfig', lambda: tiny_config)
     out = tmp_path / 'bench.json'
-    assert main(['--device', 'cpu', '--threads', '1', '--sizes', '320x96', '--budgets', '2',
-                 '--repeats', '1', '--warmup', '0', '--memory-frames', '0',
-                 '--backends', 'torch', 'onnxruntime', '--json', str(out)]) == 0
-    rows = json.loads(out.read_text())['rows']
+    before = torch.get_num_threads()
+    try:
+        assert main(['--device', 'cpu', '--threads', '2', '--sizes', '320x96', '--budgets', '2',
+                     '--repeats', '1', '--warmup', '0', '--memory-frames', '0',
+                     '--backends', 'torch', 'onnxruntime', '--json', str(out)]) == 0
+    finally:
+        torch.set_num_threads(before)
+    document = json.loads(out.read_text())
+    assert document['threads'] == 2  # as asked, though ONNX Runtime engines leave torch one
+    rows = document['rows']
     assert [r['backend'] for r in rows] == ['torch'] * 4 + ['onnxruntime'] * 4
     for eager, onnx in zip(rows[:4], rows[4:], strict=True):
         assert onnx['method'] == eager['method']

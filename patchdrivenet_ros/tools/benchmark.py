@@ -176,6 +176,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     device = resolve_device(args.device)
     if args.threads > 0:
         torch.set_num_threads(args.threads)
+    threads = torch.get_num_threads()  # engines on ONNX Runtime leave torch one thread
     torch.manual_seed(0)
     model = load_weights(args.weights) if args.weights else build_model(ModelConfig())
     half = build_model(depth_half(model.config))
@@ -185,12 +186,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                      args.weights, args.memory_frames, args.backends)
     name = torch.cuda.get_device_name(device) if device.type == 'cuda' else platform.processor()
     print(f'device {device} ({name or platform.machine()}), torch {torch.__version__}, '
-          f'{torch.get_num_threads()} threads, median of {args.repeats}')
+          f'{threads} threads, median of {args.repeats}')
     print(table(rows))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         document = {'device': str(device), 'device_name': name, 'torch': torch.__version__,
-                    'threads': torch.get_num_threads(), 'repeats': args.repeats,
+                    'threads': threads, 'repeats': args.repeats,
                     'global_scale': args.global_scale,
                     'global_max_pixels': args.global_max_pixels,
                     'rows': [asdict(r) for r in rows]}
