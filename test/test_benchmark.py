@@ -8,11 +8,14 @@ import json
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
 from patchdrivenet_ros.config import ModelConfig, PerceptionConfig
-from patchdrivenet_ros.tools.benchmark import main
+from patchdrivenet_ros.data.drive_config import profile_config
+from patchdrivenet_ros.data.synthetic import generate_drive
+from patchdrivenet_ros.tools.benchmark import driving_frame, main
 from patchdrivenet_ros.tools.benchmark_memory import MemoryJob, peak_growth_mb
 
 
@@ -81,3 +84,11 @@ def test_global_max_pixels_lowers_the_global_stream_cost(
 
     # 640x192 at scale 0.375 is 17280 pixels; 4320 halves each side: about a quarter the cost.
     assert patchdrivenet_gflops(4320) < 0.4 * patchdrivenet_gflops(0)
+
+
+def test_the_benchmark_frame_is_a_street_scene_of_the_requested_size() -> None:
+    small = driving_frame(320, 96)
+    assert small.shape == (96, 320, 3) and small.dtype == np.uint8
+    kitti = next(iter(generate_drive(profile_config('kitti', num_frames=1, seed=0,
+                                                    conditions=()))))
+    assert np.array_equal(driving_frame(1242, 375), kitti.image)  # the KITTI camera

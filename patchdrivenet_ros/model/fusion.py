@@ -28,9 +28,11 @@ from patchdrivenet_ros.model.outputs import PatchOutputs
 FEATHER = 8
 """The window ramps over 1/FEATHER of the patch side at each inner side."""
 LABEL_CELL = 16
-"""Global cells of 3 * LABEL_CELL px or more are labelled on blocks of cell // LABEL_CELL px,
-smaller ones at every pixel (GlobalUpsampler.labels). Blocks of 2 px save less interpolation
-than their copy to full resolution costs (measured at 4K)."""
+"""Global cells of 2 * LABEL_CELL px or more are labelled on blocks of cell // LABEL_CELL px
+(4K under global_max_pixels: 2 px, 8K: 5 px), smaller ones at every pixel
+(GlobalUpsampler.labels). On rendered driving frames, where a quarter of the global cells hold
+a class boundary, blocks of 2 px at 4K took the labels from about 50 to 24 ms (one thread) and
+moved 0.27% of the pixels, by at most a pixel."""
 
 
 class GlobalUpsampler:
@@ -65,16 +67,16 @@ class GlobalUpsampler:
         cells', so where those cells share their best class, that class is the pixel's: it is
         written from the low-resolution argmax. Only pixels whose source cells disagree are
         interpolated, exactly as ``block`` does; the result equals the argmax of ``block``
-        over the whole frame while a cell spans less than 3 * LABEL_CELL pixels.
+        over the whole frame while a cell spans less than 2 * LABEL_CELL pixels.
 
-        Larger cells (8K frames under global_max_pixels: 92 px) are labelled on blocks of
-        step = cell // LABEL_CELL pixels, each block taking the exact label of its centre:
-        a class boundary moves by at most step / 2 pixels, and the interpolation costs
-        step^2 less.
+        Larger cells (4K and 8K frames under global_max_pixels: 46 and 92 px) are labelled on
+        blocks of step = cell // LABEL_CELL pixels, each block taking the exact label of its
+        centre: a class boundary moves by at most step / 2 pixels, and the interpolation
+        costs step^2 less.
         """
         height, width = self.input_size
         step = min(height // self.logits.shape[2], width // self.logits.shape[3]) // LABEL_CELL
-        if step >= 3:
+        if step >= 2:
             blocks = GlobalUpsampler(self.logits, (-(-height // step), -(-width // step)))
             coarse = blocks.labels()  # (B, H / step, W / step)
             rows = _nearest(height, coarse.shape[1], coarse.device)

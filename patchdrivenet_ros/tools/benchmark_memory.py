@@ -55,14 +55,14 @@ def _reset_peak_resident() -> None:
 
 def run_job(job: MemoryJob) -> float:
     """Build the engine, run job.frames frames and return the peak growth in MB (child)."""
-    from patchdrivenet_ros.tools.benchmark import synthetic_frame  # noqa: PLC0415 (cycle)
+    from patchdrivenet_ros.tools.benchmark import driving_frame  # noqa: PLC0415 (cycle)
 
     torch.manual_seed(0)
     model = load_weights(job.weights) if job.weights else build_model(job.model)
     if job.half_depth:
         model = build_model(depth_half(model.config))
     engine = PerceptionEngine(model, job.config)
-    frame = synthetic_frame(job.width, job.height)
+    frame = driving_frame(job.width, job.height)
     cuda = engine.device.type == 'cuda'
     if cuda:
         torch.cuda.synchronize(engine.device)

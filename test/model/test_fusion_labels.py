@@ -22,9 +22,8 @@ def smooth_logits(batch: int, classes: int, rows: int, cols: int, seed: int) -> 
 
 @pytest.mark.parametrize(('rows', 'cols', 'height', 'width'), [
     (12, 39, 375, 1242),  # KITTI at global scale 0.25: 31.8 px per cell, not an integer
-    (28, 50, 900, 1600),
-    (47, 83, 2160, 3840),  # 4K under global_max_pixels: 46 px cells
-    (54, 96, 2160, 3840),  # an integer ratio (40 px cells)
+    (43, 75, 900, 1600),  # nuScenes at global scale 0.375: 21 px cells
+    (36, 64, 1080, 1920),  # an integer ratio (30 px cells)
     (5, 7, 37, 61),
     (1, 1, 16, 16),  # one cell: no neighbours
     (3, 1, 50, 9),
@@ -55,9 +54,13 @@ def test_uniform_cells_are_written_without_interpolation() -> None:
     assert torch.equal(upsampler.labels(), torch.ones(1, 64, 64, dtype=torch.uint8))
 
 
-def test_large_cells_are_labelled_by_blocks_near_the_exact_boundaries() -> None:
-    rows, cols, cell = 5, 7, 4 * LABEL_CELL  # 8K frames have cells of about 6 * LABEL_CELL
-    height, width, step = rows * cell, cols * cell, 4
+@pytest.mark.parametrize(('rows', 'cols', 'cell', 'step'), [
+    (5, 7, 4 * LABEL_CELL, 4),  # 8K frames have cells of about 6 * LABEL_CELL
+    (6, 8, 2 * LABEL_CELL + 14, 2),  # 4K under global_max_pixels: 46 px cells
+])
+def test_large_cells_are_labelled_by_blocks_near_the_exact_boundaries(
+        rows: int, cols: int, cell: int, step: int) -> None:
+    height, width = rows * cell, cols * cell
     logits = smooth_logits(2, 13, rows, cols, seed=5)
     upsampler = GlobalUpsampler(logits, (height, width))
     exact = upsampler.block(0, height, 0, width).max(1).indices.to(torch.uint8)
