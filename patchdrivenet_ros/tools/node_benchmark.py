@@ -326,7 +326,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('--e2e-size', default='1242x375', help='frame size end to end')
     parser.add_argument('--json', type=Path, help='also write the numbers here')
     args = parser.parse_args(argv)
-    os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')  # as the node does (ros/node.py)
 
     from patchdrivenet_ros.config import PerceptionConfig
 
